@@ -1,0 +1,41 @@
+"""China's provincial-level divisions, the regions OUC's provincial branches serve."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Province(models.TextChoices):
+    BEIJING = "BJ", _("Beijing")
+    TIANJIN = "TJ", _("Tianjin")
+    HEBEI = "HE", _("Hebei")
+    SHANXI = "SX", _("Shanxi")
+    INNER_MONGOLIA = "NM", _("Inner Mongolia")
+    LIAONING = "LN", _("Liaoning")
+    JILIN = "JL", _("Jilin")
+    HEILONGJIANG = "HL", _("Heilongjiang")
+    SHANGHAI = "SH", _("Shanghai")
+    JIANGSU = "JS", _("Jiangsu")
+    ZHEJIANG = "ZJ", _("Zhejiang")
+    ANHUI = "AH", _("Anhui")
+    FUJIAN = "FJ", _("Fujian")
+    JIANGXI = "JX", _("Jiangxi")
+    SHANDONG = "SD", _("Shandong")
+    HENAN = "HA", _("Henan")
+    HUBEI = "HB", _("Hubei")
+    HUNAN = "HN", _("Hunan")
+    GUANGDONG = "GD", _("Guangdong")
+    GUANGXI = "GX", _("Guangxi")
+    HAINAN = "HI", _("Hainan")
+    CHONGQING = "CQ", _("Chongqing")
+    SICHUAN = "SC", _("Sichuan")
+    GUIZHOU = "GZ", _("Guizhou")
+    YUNNAN = "YN", _("Yunnan")
+    TIBET = "XZ", _("Tibet")
+    SHAANXI = "SN", _("Shaanxi")
+    GANSU = "GS", _("Gansu")
+    QINGHAI = "QH", _("Qinghai")
+    NINGXIA = "NX", _("Ningxia")
+    XINJIANG = "XJ", _("Xinjiang")
+    HONG_KONG = "HK", _("Hong Kong")
+    MACAO = "MO", _("Macao")
+    TAIWAN = "TW", _("Taiwan")
