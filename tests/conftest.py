@@ -94,3 +94,9 @@ def cast(db) -> Cast:
             email="root@example.org", is_staff=True, is_superuser=True
         ),
     )
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    # PBKDF2's work factor protects real accounts; in tests it only costs seconds per user.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
