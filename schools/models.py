@@ -55,12 +55,12 @@ class IndustrySchool(BilingualName, TimestampedModel):
     def __str__(self) -> str:
         return self.name_en
 
+    def get_absolute_url(self) -> str:
+        return reverse("schools:school_detail", kwargs={"slug": self.slug})
+
     @property
     def description(self) -> str:
         return pick(self.description_en, self.description_zh)
-
-    def get_absolute_url(self) -> str:
-        return reverse("schools:school_detail", kwargs={"slug": self.slug})
 
 
 class PartnerAssociation(BilingualName, TimestampedModel):
@@ -88,12 +88,12 @@ class PartnerAssociation(BilingualName, TimestampedModel):
     def __str__(self) -> str:
         return self.name_en
 
+    def get_absolute_url(self) -> str:
+        return reverse("schools:association_detail", kwargs={"slug": self.slug})
+
     @property
     def description(self) -> str:
         return pick(self.description_en, self.description_zh)
-
-    def get_absolute_url(self) -> str:
-        return reverse("schools:association_detail", kwargs={"slug": self.slug})
 
 
 class OperatingLevel(models.TextChoices):
@@ -150,6 +150,9 @@ class LearningCentre(BilingualName, TimestampedModel):
     def __str__(self) -> str:
         return self.name_en
 
+    def get_absolute_url(self) -> str:
+        return reverse("schools:centre_detail", kwargs={"code": self.code})
+
     @property
     def host(self) -> str:
         return pick(self.host_en, self.host_zh)
@@ -161,9 +164,6 @@ class LearningCentre(BilingualName, TimestampedModel):
     @property
     def description(self) -> str:
         return pick(self.description_en, self.description_zh)
-
-    def get_absolute_url(self) -> str:
-        return reverse("schools:centre_detail", kwargs={"code": self.code})
 
 
 class CooperationAgreement(TimestampedModel):

@@ -1,0 +1,133 @@
+"""``manage.py seed_demo``: one account per role, created once, able to log in at once."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from enrolment.models import Learner
+from ouc_portal.accounts.models import User
+from schools.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from schools.models import Membership
+from schools.roles import roles_for
+
+pytestmark = pytest.mark.django_db
+
+STAFF = [a.email for a in DEMO_ACCOUNTS if a.staff]
+LEARNERS = [a.email for a in DEMO_ACCOUNTS if not a.staff]
+
+
+def seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def network(db):
+    call_command("load_network", stdout=StringIO())
+
+
+@pytest.fixture
+def debug(settings):
+    settings.DEBUG = True
+
+
+def counts() -> dict[str, int]:
+    return {
+        "users": User.objects.count(),
+        "addresses": EmailAddress.objects.count(),
+        "memberships": Membership.objects.count(),
+        "learners": Learner.objects.count(),
+    }
+
+
+def test_every_role_gets_an_account(network, debug):
+    output = seed()
+
+    assert DEMO_PASSWORD in output
+    assert len(LEARNERS) == 5
+    assert counts() == {"users": 11, "addresses": 11, "memberships": 5, "learners": 5}
+    assert User.objects.get(email="admin@ouc.example").is_superuser
+    assert set(User.objects.filter(is_staff=True).values_list("email", flat=True)) == set(STAFF)
+
+    mech = roles_for(User.objects.get(email="mech.admin@ouc.example"))
+    auto = roles_for(User.objects.get(email="auto.admin@ouc.example"))
+    reviewer = User.objects.get(email="reviewer@ouc.example").memberships.get()
+    auto_reviewer = User.objects.get(email="auto.reviewer@ouc.example").memberships.get()
+    officer = roles_for(User.objects.get(email="officer@ouc.example"))
+    mechanical_school = Membership.objects.get(user__email="mech.admin@ouc.example").school
+    assert mechanical_school.slug == "mechanical"
+    assert mech.school_ids == {mechanical_school.pk}
+    assert Membership.objects.get(school_id__in=auto.school_ids).school.slug == "automobile-repair"
+    assert reviewer.association.name_en == "Education Development Center of Mechanical Industry"
+    assert (
+        auto_reviewer.association.name_en == "China Association of Automobile Maintenance Industry"
+    )
+    assert officer.credit_officer and not officer.is_school_admin
+
+    learners = Learner.objects.filter(user__email__in=LEARNERS).select_related("user")
+    assert learners.count() == 5
+    assert all(learner.user.name and not learner.user.is_staff for learner in learners)
+
+
+def test_running_twice_creates_nothing_twice(network, debug):
+    seed()
+    before = counts()
+    changed = User.objects.get(email="mech.admin@ouc.example")
+    changed.set_password("my-own-new-password")
+    changed.save()
+
+    output = seed()
+
+    assert counts() == before
+    assert "created" not in output
+    assert output.count("unchanged") == len(DEMO_ACCOUNTS)
+    # A password someone changed is not reset.
+    assert User.objects.get(email="mech.admin@ouc.example").check_password("my-own-new-password")
+
+
+@pytest.mark.parametrize("email", STAFF + LEARNERS[:1])
+def test_demo_accounts_log_in_at_once(network, debug, client, email):
+    seed()
+    address = EmailAddress.objects.get(email=email)
+    assert address.verified and address.primary
+
+    assert client.login(email=email, password=DEMO_PASSWORD)
+
+
+def test_demo_staff_log_in_through_allauth_without_a_confirmation_email(
+    network, debug, client, mailoutbox
+):
+    seed()
+
+    response = client.post(
+        reverse("account_login"), {"login": "mech.admin@ouc.example", "password": DEMO_PASSWORD}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] != reverse("account_email_verification_sent")
+    assert "_auth_user_id" in client.session
+    assert mailoutbox == []
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_refused_with_debug_off_unless_forced(network, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="refuses to run with DEBUG off"):
+        seed()
+    assert User.objects.count() == 0
+
+    seed("--force")
+    assert User.objects.count() == len(DEMO_ACCOUNTS)
+
+
+def test_needs_the_network_loaded(db, debug):
+    with pytest.raises(CommandError, match="Run `manage.py load_network` first"):
+        seed()
+    assert User.objects.count() == 0
