@@ -8,7 +8,7 @@ TEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve migrate demo test lint messages check-compose clean
+.PHONY: install run migrate demo test lint messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

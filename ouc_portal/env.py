@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -111,3 +112,11 @@ def env_redis_url(name: str, *, environ: Mapping[str, str] | None = None) -> str
     if not value.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured(f"{name}={value!r} must start with redis://, rediss:// or unix://.")
     return value
+
+
+def redis_url_for_db(url: str, db: int) -> str:
+    """The same Redis server as ``url``, database ``db`` (keeps credentials, host and options)."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        raise ImproperlyConfigured("Set CACHE_URL explicitly when REDIS_URL is a unix socket.")
+    return urlunsplit(parts._replace(path=f"/{db}"))

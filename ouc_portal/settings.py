@@ -20,6 +20,7 @@ from ouc_portal.env import (
     env_list,
     env_redis_url,
     env_str,
+    redis_url_for_db,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -107,11 +109,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: Celery broker and shared cache ----------------------------------------------------
 REDIS_URL = env_redis_url("REDIS_URL")
 CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "ouc") or "ouc"
-if REDIS_URL:
+# The cache lives in its own Redis database (by default database 1 of the broker's server): a
+# cache.clear() flushes its whole database and must never take queued Celery tasks with it.
+CACHE_URL = env_redis_url("CACHE_URL") or (redis_url_for_db(REDIS_URL, 1) if REDIS_URL else None)
+if CACHE_URL and REDIS_URL and CACHE_URL == REDIS_URL:
+    raise ImproperlyConfigured("CACHE_URL must name another Redis database than REDIS_URL.")
+if CACHE_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": CACHE_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
@@ -163,13 +170,15 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "OUC Industry Schools"
 
 # --- Email ------------------------------------------------------------------------------------
+# The SMTP values are parsed even without EMAIL_HOST: a malformed one stops start-up instead of
+# waiting, ignored, for the day EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "") or ""
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1, maximum=65535)
-    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "") or ""
-    EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "") or ""
-    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 else:
     EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
@@ -216,6 +225,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Two models have a `kind` field with different choices: name each enum after its model, or
+    # the schema gets hash-suffixed names (and check --deploy warns, drf_spectacular.W001).
+    "ENUM_NAME_OVERRIDES": {
+        "PartnerAssociationKindEnum": "schools.models.PartnerAssociation.Kind",
+        "LearningCentreKindEnum": "schools.models.LearningCentre.Kind",
+    },
 }
 
 # --- Security (production values follow from DEBUG being off) ---------------------------------

@@ -8,8 +8,20 @@ test runs and fails loudly if a service is missing. Only a run that was promised
 
 from __future__ import annotations
 
+import copy
+import email
+import email.policy
 import os
+import subprocess
+import sys
+import time
+import uuid
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -100,3 +112,175 @@ def cast(db) -> Cast:
 def _fast_password_hashing(settings) -> None:
     # PBKDF2's work factor protects real accounts; in tests it only costs seconds per user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- Added for the CI stack: cache isolation and a real Celery worker ------------------------
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(settings) -> None:
+    # allauth keeps its rate limits (sign-ups and log-ins per IP, confirmation mails per address)
+    # and TOTP replay guards in the cache. Tests, xdist workers and concurrent runs that share one
+    # Redis (or one process's memory) must not count against each other: each test gets its own
+    # key prefix.
+    caches = copy.deepcopy(settings.CACHES)
+    prefix = caches["default"].get("KEY_PREFIX", "")
+    caches["default"]["KEY_PREFIX"] = f"{prefix}:test:{uuid.uuid4().hex}"
+    settings.CACHES = caches
+
+
+def _queue_drop(app, queue: str) -> None:
+    """Purge and delete ``queue`` on the broker, so a run leaves nothing behind in Redis."""
+    with app.connection_for_write() as conn:
+        bound = app.amqp.queues[queue](conn.default_channel)
+        # Declared on this channel first: kombu removes only the bindings the channel knows.
+        bound.declare()
+        bound.purge()
+        bound.delete()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def celery_test_queue(worker_id: str) -> Iterator[str]:
+    """A Celery queue of this pytest run and xdist worker alone.
+
+    With REDIS_URL set, tasks are not eager in the test process either: whatever a test queues
+    goes to this queue (consumed by ``celery_worker_process`` when a test starts one), never to
+    the shared ``default`` queue of a real deployment, and it is purged when the run ends.
+    """
+    from django.conf import settings as django_settings
+
+    from ouc_portal.celery import app
+
+    queue = f"test-{os.getpid()}-{worker_id}"
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    yield queue
+    app.conf.task_default_queue = previous
+    if django_settings.REDIS_URL:
+        try:
+            _queue_drop(app, queue)
+        except Exception as exc:  # the readiness tests report a dead broker; do not mask them
+            warnings.warn(f"could not purge Celery queue {queue}: {exc!r}", stacklevel=1)
+
+
+@dataclass
+class CeleryWorker:
+    """A ``celery worker`` subprocess consuming this run's queue against the test database."""
+
+    queue: str
+    hostname: str
+    mail_dir: Path
+    log_path: Path
+    process: subprocess.Popen
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def mail(self) -> list[EmailMessage]:
+        """Every message the worker sent, parsed (headers and bodies decoded)."""
+        # The file backend writes one file per connection, each message followed by a rule.
+        rule = "-" * 79
+        return [
+            email.message_from_string(chunk.strip("\n") + "\n", policy=email.policy.default)
+            for path in sorted(self.mail_dir.glob("*.log"))
+            for chunk in path.read_text(errors="replace").split(rule)
+            if chunk.strip()
+        ]
+
+
+def _database_url(db_settings: dict) -> str:
+    """A DATABASE_URL for the database pytest-django created (test_<name>[_gwN])."""
+    if db_settings["ENGINE"] != "django.db.backends.postgresql":
+        pytest.fail(
+            "celery_worker_process needs DATABASE_URL to be PostgreSQL: a worker process cannot "
+            f"see a {db_settings['ENGINE']} test database"
+        )
+    user = quote(db_settings.get("USER") or "", safe="")
+    password = quote(db_settings.get("PASSWORD") or "", safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = quote(db_settings.get("HOST") or "", safe="")
+    port = f":{db_settings['PORT']}" if db_settings.get("PORT") else ""
+    return f"postgres://{credentials}{host}{port}/{quote(db_settings['NAME'], safe='')}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(
+    django_db_setup, celery_test_queue: str, tmp_path_factory
+) -> Iterator[CeleryWorker]:
+    """Start a real Celery worker for this session (tests using it need ``transactional_db``).
+
+    The worker reads the test database, so it only sees rows a test has committed. With
+    REDIS_URL set, a worker that does not come up fails the test that asked for it.
+    """
+    from django.conf import settings as django_settings
+
+    from ouc_portal.celery import app
+
+    redis_url = os.environ.get("REDIS_URL", "").strip()
+    if not redis_url:
+        pytest.fail("celery_worker_process needs REDIS_URL (.ci/run sets it)")
+
+    queue = celery_test_queue
+    hostname = f"{queue}@pytest"
+    base = tmp_path_factory.mktemp("celery-worker")
+    mail_dir = base / "mail"
+    mail_dir.mkdir()
+    log_path = base / "worker.log"
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith("EMAIL_")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="ouc_portal.settings",
+        DATABASE_URL=_database_url(django_settings.DATABASES["default"]),
+        # The worker must not hold a connection the end-of-test flush or the final DROP waits on.
+        CONN_MAX_AGE="0",
+        REDIS_URL=redis_url,
+        CELERY_TASK_ALWAYS_EAGER="false",
+        CELERY_TASK_DEFAULT_QUEUE=queue,
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(mail_dir),
+        PYTHONUNBUFFERED="1",
+    )
+    # Anything a previous test queued while no worker ran is stale: start from an empty queue.
+    _queue_drop(app, queue)
+
+    command = [
+        sys.executable, "-m", "celery", "-A", "ouc_portal", "worker",
+        "--pool=solo", "--concurrency=1", "-Q", queue, "-n", hostname,
+        "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO",
+    ]  # fmt: skip
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=Path(__file__).resolve().parent.parent,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    worker = CeleryWorker(queue, hostname, mail_dir, log_path, process)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(
+                    f"the Celery worker exited with {process.returncode} before answering; "
+                    f"its log:\n{worker.log()[-4000:]}"
+                )
+            if app.control.ping(destination=[hostname], timeout=1.0):
+                break
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"the Celery worker {hostname} did not answer a ping within 60 s "
+                    f"(REDIS_URL={redis_url}); its log:\n{worker.log()[-4000:]}"
+                )
+        yield worker
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        try:
+            _queue_drop(app, queue)
+        except Exception as exc:
+            warnings.warn(f"could not purge Celery queue {queue}: {exc!r}", stacklevel=1)

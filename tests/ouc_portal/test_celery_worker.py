@@ -1,0 +1,109 @@
+"""Celery round trips through Redis to a real worker process reading the test database."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+import redis
+from django.conf import settings
+from django.urls import reverse
+
+from enrolment.models import Learner
+from ouc_portal.accounts.models import User
+from ouc_portal.celery import app, ping
+
+pytestmark = [pytest.mark.needs_services, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "Granite-Lathe-7319-spindle"
+WELCOME_SUBJECT = "Welcome to the OUC industry schools"
+
+
+def wait_for(condition: Callable[[], object], what: str, worker, timeout: float = 30) -> object:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if worker.process.poll() is not None:
+            pytest.fail(f"the worker died while waiting for {what}:\n{worker.log()[-4000:]}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {what} within {timeout} s; worker log:\n{worker.log()[-4000:]}")
+        time.sleep(0.2)
+
+
+def queue_length(queue: str) -> int:
+    return redis.Redis.from_url(settings.REDIS_URL).llen(queue)
+
+
+def test_the_test_process_queues_to_the_broker(celery_worker_process) -> None:
+    # Without this the round trips below could pass by running the tasks in-process.
+    assert app.conf.task_always_eager is False
+    assert app.conf.task_default_queue == celery_worker_process.queue
+    assert app.conf.broker_url == settings.REDIS_URL
+
+
+def test_ping_is_consumed_by_the_worker(celery_worker_process) -> None:
+    result = ping.delay()
+    line = f"Task ouc_portal.ping[{result.id}] succeeded"
+    wait_for(
+        lambda: line in celery_worker_process.log(),
+        "ping result in the worker log",
+        celery_worker_process,
+    )
+    assert "'pong'" in next(x for x in celery_worker_process.log().splitlines() if line in x)
+    assert queue_length(celery_worker_process.queue) == 0
+
+
+def test_welcome_email_is_sent_by_the_worker_after_sign_up(
+    client, mailoutbox, celery_worker_process
+) -> None:
+    response = client.post(
+        reverse("account_signup"),
+        {"email": "Worker.Test@example.org", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert response.status_code == 302
+    user = User.objects.get(email="worker.test@example.org")
+    assert Learner.objects.filter(user=user).exists()
+
+    def welcome_mail() -> list:
+        return [
+            message
+            for message in celery_worker_process.mail()
+            if message["To"] == "worker.test@example.org" and WELCOME_SUBJECT in message["Subject"]
+        ]
+
+    sent = wait_for(
+        welcome_mail, "welcome email in the worker's mail directory", celery_worker_process
+    )
+    assert len(sent) == 1
+    body = sent[0].get_content()
+    assert "worker.test@example.org" in body
+    assert "欢迎来到国家开放大学行业学院" in sent[0]["Subject"]
+    assert "Start here:" in body
+
+    def claimed() -> bool:
+        user.refresh_from_db()
+        return user.welcome_sent_at is not None
+
+    wait_for(claimed, "welcome_sent_at in the database", celery_worker_process)
+    # The test process only sent the verification email: the welcome came from the worker.
+    assert [m.to for m in mailoutbox] == [["worker.test@example.org"]]
+    assert all(WELCOME_SUBJECT not in m.subject for m in mailoutbox)
+    assert "succeeded" in celery_worker_process.log()
+
+    # A redelivered message is harmless: the worker runs the task again and sends nothing more.
+    from ouc_portal.accounts.tasks import send_welcome_email
+
+    result = send_welcome_email.delay(user.pk)
+    line = f"Task ouc_portal.accounts.tasks.send_welcome_email[{result.id}] succeeded"
+    wait_for(
+        lambda: line in celery_worker_process.log(),
+        "second run in the worker log",
+        celery_worker_process,
+    )
+    assert "'already-sent'" in next(
+        x for x in celery_worker_process.log().splitlines() if line in x
+    )
+    assert len(welcome_mail()) == 1
