@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "ouc_portal.accounts",
+    "django.contrib.postgres",
     "schools",
     "enrolment",
     "creditbank",
@@ -246,3 +247,6 @@ LOGGING = {
 }
 
 PORTAL_NAME = _("OUC Industry Schools")
+
+# --- Enrolment --------------------------------------------------------------------------------
+RESULTS_CSV_MAX_BYTES = env_int("RESULTS_CSV_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)

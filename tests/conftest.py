@@ -100,3 +100,14 @@ def cast(db) -> Cast:
 def _fast_password_hashing(settings) -> None:
     # PBKDF2's work factor protects real accounts; in tests it only costs seconds per user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def require_postgres(transactional_db) -> None:
+    """Race tests need PostgreSQL's row locks; on a run promised PostgreSQL, never skip."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        if SERVICES_PROMISED:
+            pytest.fail("DATABASE_URL promised PostgreSQL but the tests run on " + connection.vendor)
+        pytest.skip("needs PostgreSQL (DATABASE_URL is not set; .ci/run sets it)")
