@@ -217,6 +217,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Several models have a `kind` or status field with different choices: name each enum after
+    # its model, or the schema gets hash-suffixed names (drf_spectacular.W001).
+    "ENUM_NAME_OVERRIDES": {
+        "PartnerAssociationKindEnum": "schools.models.PartnerAssociation.Kind",
+        "LearningCentreKindEnum": "schools.models.LearningCentre.Kind",
+        "ProgrammeKindEnum": "enrolment.models.ProgrammeKind",
+        "RequirementGroupKindEnum": "enrolment.models.RequirementGroup.Kind",
+        "QfLevelEnum": "enrolment.models.QF_LEVELS",
+        "EnrolmentStatusEnum": "enrolment.models.EnrolmentStatus",
+    },
 }
 
 # --- Security (production values follow from DEBUG being off) ---------------------------------
