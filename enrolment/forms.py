@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from enrolment.models import DeliveryMode, Learner, ProgrammeKind, QF_LEVELS
+from enrolment.models import QF_LEVELS, DeliveryMode, Learner, ProgrammeKind
 from enrolment.selectors import SORTS, CatalogueQuery
 from schools.models import Industry, IndustrySchool, LearningCentre
 from schools.regions import Province

@@ -105,6 +105,9 @@ class Programme(BilingualName, models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name_en}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("enrolment:programme_detail", kwargs={"slug": self.slug})
+
     @property
     def description(self) -> str:
         return pick(self.description_en, self.description_zh)
@@ -120,9 +123,6 @@ class Programme(BilingualName, models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == ProgrammeStatus.PUBLISHED
-
-    def get_absolute_url(self) -> str:
-        return reverse("enrolment:programme_detail", kwargs={"slug": self.slug})
 
 
 class Course(BilingualName, models.Model):
@@ -200,6 +200,9 @@ class GroupCourse(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["programme", "course"], name="course_once_per_programme")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.group_id}: {self.course_id}"
 
 
 class Season(models.TextChoices):
@@ -390,6 +393,9 @@ class EnrolmentStatusChange(models.Model):
     class Meta:
         ordering = ["enrolment", "at", "pk"]
         indexes = [models.Index(fields=["enrolment", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment_id}: {self.from_status or '-'} → {self.to_status}"
 
 
 class CourseResult(models.Model):

@@ -24,10 +24,12 @@ from enrolment.models import (
     Enrolment,
     EnrolmentStatus,
     EnrolmentStatusChange,
+    GroupCourse,
     Intake,
     Learner,
     Programme,
     ProgrammeStatus,
+    RequirementGroup,
 )
 from ouc_portal.tasks import enqueue_on_commit
 
@@ -112,6 +114,62 @@ def programme_set_status(*, programme: Programme, status: str) -> Programme:
     programme.status = status
     programme.save(update_fields=["status", "updated_at"])
     return programme
+
+
+@transaction.atomic
+def course_save(*, course: Course) -> Course:
+    course.full_clean()
+    course.save()
+    return course
+
+
+@transaction.atomic
+def group_save(*, group: RequirementGroup) -> RequirementGroup:
+    if group.kind == RequirementGroup.Kind.COMPULSORY:
+        group.min_credits = Decimal("0")
+    group.full_clean()
+    group.save()
+    return group
+
+
+@transaction.atomic
+def group_delete(*, group: RequirementGroup) -> None:
+    if Enrolment.objects.filter(programme_id=group.programme_id).exists():
+        raise EnrolmentError(_("Learners have enrolled in this programme: its structure can no longer lose a group."))
+    group.delete()
+
+
+@transaction.atomic
+def group_add_course(*, group: RequirementGroup, course: Course) -> GroupCourse:
+    group = RequirementGroup.objects.select_related("programme").get(pk=group.pk)
+    if course.school_id != group.programme.school_id:
+        raise EnrolmentError(_("%(code)s belongs to another school.") % {"code": course.code})
+    if GroupCourse.objects.filter(programme_id=group.programme_id, course=course).exists():
+        raise EnrolmentError(_("%(code)s is already part of this programme.") % {"code": course.code})
+    return GroupCourse.objects.create(group=group, course=course, programme_id=group.programme_id)
+
+
+@transaction.atomic
+def group_remove_course(*, group: RequirementGroup, course: Course) -> None:
+    if CourseResult.objects.filter(enrolment__programme_id=group.programme_id, course=course).exists():
+        raise EnrolmentError(_("Results are recorded for %(code)s in this programme: it cannot be removed.") % {"code": course.code})
+    GroupCourse.objects.filter(group=group, course=course).delete()
+
+
+@transaction.atomic
+def intake_save(*, intake: Intake) -> Intake:
+    if intake.pk:
+        taken = seats_taken(intake)
+        if intake.capacity < taken:
+            raise EnrolmentError(
+                _("%(taken)s seats are already taken: the capacity cannot go below that.") % {"taken": taken}
+            )
+    intake.full_clean()
+    intake.save()
+    if intake.pk:
+        # A larger capacity frees seats for the waitlist at once.
+        _promote_waitlist(_lock_intake(intake.pk), now=timezone.now())
+    return intake
 
 
 # --- Enrolment state machine --------------------------------------------------------------------

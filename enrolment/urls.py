@@ -1,6 +1,6 @@
 from django.urls import path
 
-from enrolment import views
+from enrolment.views import learner as views
 
 app_name = "enrolment"
 urlpatterns = [

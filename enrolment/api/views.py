@@ -6,11 +6,11 @@ answer 404 for schools and intakes the person does not administer.
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import mixins, serializers as drf_serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
@@ -24,7 +24,7 @@ from enrolment.models import Course, Enrolment, EnrolmentStatus, Intake, Learner
 from enrolment.results import results_import_csv
 from enrolment.services import EnrolmentError
 from schools.models import IndustrySchool
-from schools.roles import require_school_admin, roles_for
+from schools.roles import require_school_admin
 
 S = EnrolmentStatus
 CATALOGUE_PARAMETERS = [

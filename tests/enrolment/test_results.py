@@ -5,7 +5,7 @@ import pytest
 from django.test import override_settings
 
 from enrolment.models import CourseResult, Enrolment, EnrolmentStatus
-from enrolment.results import results_import_csv, result_record
+from enrolment.results import result_record, results_import_csv
 from enrolment.services import EnrolmentError
 from enrolment.signals import results_recorded
 from tests import factories

@@ -37,7 +37,7 @@ def test_search_finds_a_programme_by_chinese_and_english_words(client, nc_progra
     factories.ProgrammeFactory(name_en="Logistics Management", name_zh="物流管理")
     response = catalogue(client, q=term)
     assert response.status_code == 200
-    names = [p.name_en for p in response.context["page"].object_list]
+    names = [p.name_en for p in response.context["page_obj"].object_list]
     assert names == ["Numerical Control Technology"]
 
 
@@ -62,7 +62,7 @@ def test_filters_narrow_the_catalogue(client, nc_programme):
     )
 
     def names(**params):
-        return {p.pk for p in catalogue(client, **params).context["page"].object_list}
+        return {p.pk for p in catalogue(client, **params).context["page_obj"].object_list}
 
     assert names(kind="training") == {other.pk}
     assert names(delivery="online", level=3) == {other.pk}
@@ -78,7 +78,7 @@ def test_bad_filter_values_are_reported_not_a_server_error(client, nc_programme)
     assert response.status_code == 200
     assert response.context["form"].errors.keys() == {"kind", "level"}
     # The good part of the query still applies.
-    assert [p.pk for p in response.context["page"].object_list] == [nc_programme.pk]
+    assert [p.pk for p in response.context["page_obj"].object_list] == [nc_programme.pk]
     assert "were ignored" in response.content.decode()
 
 
@@ -92,10 +92,10 @@ def test_an_empty_result_helps_the_visitor(client, nc_programme):
 def test_catalogue_paginates_and_sorts(client):
     factories.ProgrammeFactory.create_batch(25)
     first = catalogue(client, sort="-credits")
-    assert first.context["page"].paginator.num_pages == 2
+    assert first.context["page_obj"].paginator.num_pages == 2
     second = catalogue(client, sort="-credits", page=2)
-    assert len(second.context["page"].object_list) == 5
-    assert catalogue(client, page="999").context["page"].number == 2
+    assert len(second.context["page_obj"].object_list) == 5
+    assert catalogue(client, page="999").context["page_obj"].number == 2
 
 
 def _bulk_programmes(n, prefix="B"):

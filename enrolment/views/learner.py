@@ -30,17 +30,14 @@ def programme_list(request: HttpRequest) -> HttpResponse:
     )
     query = form.query()
     page = Paginator(selectors.catalogue(query), CATALOGUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(
         request,
         "enrolment/programme_list.html",
         {
             "form": form,
             "query": query,
-            "page": page,
+            "page_obj": page,
             "filtered": any(v for k, v in request.GET.items() if k not in {"page", "sort"}),
-            "querystring": params.urlencode(),
         },
     )
 
