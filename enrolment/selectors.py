@@ -117,3 +117,98 @@ def learner_results(learner) -> QuerySet[CourseResult]:
         .select_related("course", "enrolment__programme")
         .order_by("-assessed_on", "course__code")
     )
+
+
+# --- School staff area (/manage/) ---------------------------------------------------------------
+
+
+def administered_schools(user) -> QuerySet:
+    """The industry schools ``user`` administers (every school for a superuser)."""
+    from schools.models import IndustrySchool
+    from schools.roles import roles_for
+
+    roles = roles_for(user)
+    schools = IndustrySchool.objects.order_by("founded_on", "slug")
+    if roles.superuser:
+        return schools
+    return schools.filter(pk__in=roles.school_ids)
+
+
+# The states a report counts, in the order its columns appear.
+REPORT_STATES = (S.APPLIED, S.WAITLISTED, S.ACCEPTED, S.REJECTED, S.ACTIVE, S.COMPLETED, S.WITHDRAWN)
+
+
+@dataclass(frozen=True)
+class IntakeReportRow:
+    intake: Intake
+    applications: int
+    counts: dict[str, int]
+
+    @property
+    def completion_rate(self) -> float | None:
+        """Completed / (accepted + studying + completed); None while no one is admitted."""
+        admitted = self.counts[S.ACCEPTED] + self.counts[S.ACTIVE] + self.counts[S.COMPLETED]
+        if not admitted:
+            return None
+        return self.counts[S.COMPLETED] / admitted
+
+    def count(self, status: str) -> int:
+        return self.counts[status]
+
+
+def school_intake_report(school) -> list[IntakeReportRow]:
+    """Every intake of ``school`` with its applications and enrolments per state: one query."""
+    counts = {f"n_{s}": Count("enrolments", filter=Q(enrolments__status=s)) for s in REPORT_STATES}
+    intakes = (
+        Intake.objects.filter(programme__school=school)
+        .select_related("programme", "centre")
+        .annotate(applications=Count("enrolments"), **counts)
+        .order_by("-year", "season", "programme__code", "centre__code", "pk")
+    )
+    return [
+        IntakeReportRow(
+            intake=intake,
+            applications=intake.applications,
+            counts={s: getattr(intake, f"n_{s}") for s in REPORT_STATES},
+        )
+        for intake in intakes
+    ]
+
+
+def application_queue(*, school, intake: Intake | None = None, status: str | None = S.APPLIED) -> QuerySet[Enrolment]:
+    """A school's applications, oldest first, with what the queue shows of each learner."""
+    enrolments = Enrolment.objects.filter(programme__school=school)
+    if intake is not None:
+        enrolments = enrolments.filter(intake=intake)
+    if status:
+        enrolments = enrolments.filter(status=status)
+    return enrolments.select_related(
+        "learner__user", "intake__programme", "intake__centre"
+    ).order_by("applied_at", "pk")
+
+
+def staff_enrolment(*, school, public_id) -> Enrolment:
+    """One enrolment of ``school`` for its staff page (raises Enrolment.DoesNotExist otherwise)."""
+    return (
+        Enrolment.objects.filter(programme__school=school)
+        .select_related(
+            "learner__user", "learner__centre", "intake__programme__school", "intake__centre"
+        )
+        .get(public_id=public_id)
+    )
+
+
+def assessable_enrolments(intake: Intake, states) -> QuerySet[Enrolment]:
+    """The intake's learners in ``states``, in name order, for entering results."""
+    return (
+        Enrolment.objects.filter(intake=intake, status__in=states)
+        .select_related("learner__user")
+        .order_by("learner__legal_name", "pk")
+    )
+
+
+def programme_courses(programme: Programme):
+    """The courses in ``programme``'s structure, by code."""
+    from enrolment.models import Course
+
+    return Course.objects.filter(group_memberships__programme=programme).order_by("code")

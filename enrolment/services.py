@@ -382,3 +382,42 @@ def course_in_programme(course: Course, programme: Programme) -> bool:
 
 
 RESULT_STATES = frozenset({S.ACTIVE, S.ACCEPTED, S.COMPLETED})
+
+
+# --- Decisions on many applications at once (school staff queue) -------------------------------
+
+
+@dataclass
+class BulkDecision:
+    done: list[Enrolment]
+    refused: list[tuple[Enrolment, str]]
+
+
+ENROLMENT_DECISIONS = {
+    "accept": enrolment_accept,
+    "reject": enrolment_reject,
+    "activate": enrolment_activate,
+}
+
+
+def enrolment_decide_many(*, enrolments, decision: str, actor, reason: str = "") -> BulkDecision:
+    """Apply one decision to several enrolments, each through its own service and transaction.
+
+    Deliberately not one transaction: a refusal (the intake is full, the state has moved on) must
+    not undo the decisions already taken, and the staff member sees which ones were refused and why.
+    Enrolments are decided oldest application first, so seats go in the order people applied.
+    """
+    service = ENROLMENT_DECISIONS.get(decision)
+    if service is None:
+        raise ValueError(f"Not a decision: {decision!r}")
+    if decision == "reject" and not reason.strip():
+        raise EnrolmentError(_("Give the learner a reason for the rejection."))
+    outcome = BulkDecision(done=[], refused=[])
+    for enrolment in sorted(enrolments, key=lambda e: (e.applied_at, e.pk)):
+        try:
+            decided = service(enrolment=enrolment, actor=actor, reason=reason)
+        except EnrolmentError as exc:
+            outcome.refused.append((enrolment, exc.message))
+        else:
+            outcome.done.append(decided)
+    return outcome
