@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("schools.api.urls")),
+    path("", include("enrolment.api.urls")),
 ]

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "ouc_portal.accounts",
+    "django.contrib.postgres",
     "schools",
     "enrolment",
     "creditbank",
@@ -228,11 +229,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Two models have a `kind` field with different choices: name each enum after its model, or
-    # the schema gets hash-suffixed names (and check --deploy warns, drf_spectacular.W001).
+    # Several models have a `kind` or status field with different choices: name each enum after
+    # its model, or the schema gets hash-suffixed names (drf_spectacular.W001).
     "ENUM_NAME_OVERRIDES": {
         "PartnerAssociationKindEnum": "schools.models.PartnerAssociation.Kind",
         "LearningCentreKindEnum": "schools.models.LearningCentre.Kind",
+        "ProgrammeKindEnum": "enrolment.models.ProgrammeKind",
+        "RequirementGroupKindEnum": "enrolment.models.RequirementGroup.Kind",
+        "QfLevelEnum": "enrolment.models.QF_LEVELS",
+        "OperatingLevelEnum": "schools.models.OperatingLevel",
+        "EnrolmentStatusEnum": "enrolment.models.EnrolmentStatus",
     },
 }
 
@@ -264,3 +270,6 @@ LOGGING = {
 }
 
 PORTAL_NAME = _("OUC Industry Schools")
+
+# --- Enrolment --------------------------------------------------------------------------------
+RESULTS_CSV_MAX_BYTES = env_int("RESULTS_CSV_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)

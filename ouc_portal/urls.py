@@ -14,6 +14,8 @@ urlpatterns = [
     path("api/v1/", include("ouc_portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("manage/", include("enrolment.staff_urls")),
+    path("", include("enrolment.urls")),
     path("", include("schools.urls")),
 ]
 

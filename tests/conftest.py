@@ -284,3 +284,14 @@ def celery_worker_process(
             _queue_drop(app, queue)
         except Exception as exc:
             warnings.warn(f"could not purge Celery queue {queue}: {exc!r}", stacklevel=1)
+
+
+@pytest.fixture
+def require_postgres(transactional_db) -> None:
+    """Race tests need PostgreSQL's row locks; on a run promised PostgreSQL, never skip."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        if SERVICES_PROMISED:
+            pytest.fail("DATABASE_URL promised PostgreSQL but the tests run on " + connection.vendor)
+        pytest.skip("needs PostgreSQL (DATABASE_URL is not set; .ci/run sets it)")

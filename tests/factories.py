@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
-from enrolment.models import Learner
+from enrolment.models import (
+    Course,
+    DeliveryMode,
+    GroupCourse,
+    Intake,
+    Learner,
+    Programme,
+    ProgrammeKind,
+    ProgrammeStatus,
+    RequirementGroup,
+    Season,
+)
 from ouc_portal.accounts.models import User
 from schools.models import (
     AgreementSignatory,
@@ -39,10 +52,19 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class LearnerFactory(factory.django.DjangoModelFactory):
+    """A learner with a finished profile, ready to apply."""
+
     class Meta:
         model = Learner
 
     user = factory.SubFactory(UserFactory)
+    legal_name = factory.Sequence(lambda n: f"王学员{n}")
+    phone = factory.Sequence(lambda n: f"1380000{n:04d}")
+    employer = "BAIC Motor"
+    job_title = "CNC machinist"
+    industry = "mechanical"
+    province = "BJ"
+    privacy_consent_at = factory.LazyFunction(timezone.now)
 
 
 class IndustrySchoolFactory(factory.django.DjangoModelFactory):
@@ -107,3 +129,67 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Membership.Role.SCHOOL_ADMIN
     school = factory.SubFactory(IndustrySchoolFactory)
     association = None
+
+
+class ProgrammeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Programme
+
+    school = factory.SubFactory(IndustrySchoolFactory)
+    code = factory.Sequence(lambda n: f"P{n:04d}")
+    slug = factory.Sequence(lambda n: f"programme-{n}")
+    name_en = factory.Sequence(lambda n: f"Programme {n}")
+    name_zh = factory.Sequence(lambda n: f"专业{n}")
+    kind = ProgrammeKind.ASSOCIATE
+    qf_level = 5
+    total_credits = Decimal("76")
+    duration_months = 30
+    delivery_mode = DeliveryMode.BLENDED
+    status = ProgrammeStatus.PUBLISHED
+    search_text = factory.LazyAttribute(lambda p: f"{p.code} {p.name_en} {p.name_zh}".lower())
+
+
+class CourseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Course
+
+    school = factory.SubFactory(IndustrySchoolFactory)
+    code = factory.Sequence(lambda n: f"C{n:04d}")
+    name_en = factory.Sequence(lambda n: f"Course {n}")
+    name_zh = factory.Sequence(lambda n: f"课程{n}")
+    credits = Decimal("4")
+    study_hours = 72
+    level = 5
+
+
+class RequirementGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RequirementGroup
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    name_en = "Compulsory courses"
+    name_zh = "必修课"
+    kind = RequirementGroup.Kind.COMPULSORY
+
+
+def add_course(group: RequirementGroup, **course_fields) -> Course:
+    course = CourseFactory(school=group.programme.school, **course_fields)
+    GroupCourse.objects.create(group=group, course=course, programme=group.programme)
+    return course
+
+
+class IntakeFactory(factory.django.DjangoModelFactory):
+    """An intake whose application window is open now."""
+
+    class Meta:
+        model = Intake
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    year = 2026
+    season = Season.AUTUMN
+    centre = factory.SubFactory(LearningCentreFactory)
+    opens_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=7))
+    closes_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=30))
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=45))
+    capacity = 30
+    requires_approval = True

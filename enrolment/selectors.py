@@ -1,0 +1,214 @@
+"""Reads the catalogue pages, the learner area, the staff area and the API share."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from enrolment.models import (
+    SEAT_STATES,
+    CourseResult,
+    Enrolment,
+    EnrolmentStatus,
+    GroupCourse,
+    Intake,
+    Programme,
+    ProgrammeStatus,
+    RequirementGroup,
+)
+
+S = EnrolmentStatus
+
+SORTS = {
+    "name": ("name_en", "pk"),
+    "-credits": ("-total_credits", "name_en", "pk"),
+    "credits": ("total_credits", "name_en", "pk"),
+    "level": ("qf_level", "name_en", "pk"),
+    "newest": ("-created_at", "pk"),
+}
+
+
+@dataclass(frozen=True)
+class CatalogueQuery:
+    q: str = ""
+    school: str = ""  # slug
+    industry: str = ""
+    kind: str = ""
+    level: int | None = None
+    delivery: str = ""
+    province: str = ""
+    centre: str = ""  # code
+    open_now: bool = False
+    sort: str = "name"
+
+
+def intakes_with_seats(queryset: QuerySet[Intake] | None = None) -> QuerySet[Intake]:
+    queryset = queryset if queryset is not None else Intake.objects.all()
+    return queryset.annotate(
+        seats_taken=Count("enrolments", filter=Q(enrolments__status__in=SEAT_STATES)),
+        waitlisted=Count("enrolments", filter=Q(enrolments__status=S.WAITLISTED)),
+    )
+
+
+def catalogue(query: CatalogueQuery, *, now: datetime.datetime | None = None) -> QuerySet[Programme]:
+    """Published programmes matching the query, with their school, in a stable order."""
+    now = now or timezone.now()
+    programmes = Programme.objects.published().select_related("school")
+    if query.q:
+        for term in query.q.split()[:8]:
+            programmes = programmes.filter(search_text__icontains=term.lower())
+    if query.school:
+        programmes = programmes.filter(school__slug=query.school)
+    if query.industry:
+        programmes = programmes.filter(school__industry=query.industry)
+    if query.kind:
+        programmes = programmes.filter(kind=query.kind)
+    if query.level:
+        programmes = programmes.filter(qf_level=query.level)
+    if query.delivery:
+        programmes = programmes.filter(delivery_mode=query.delivery)
+    intake_filter = Q()
+    if query.province:
+        intake_filter &= Q(centre__province=query.province)
+    if query.centre:
+        intake_filter &= Q(centre__code=query.centre)
+    if query.open_now:
+        intake_filter &= Q(opens_at__lte=now, closes_at__gt=now)
+    if intake_filter:
+        matching = Intake.objects.filter(intake_filter, programme=OuterRef("pk"))
+        programmes = programmes.filter(Exists(matching))
+    open_intakes = Intake.objects.filter(programme=OuterRef("pk"), opens_at__lte=now, closes_at__gt=now)
+    programmes = programmes.annotate(is_open=Exists(open_intakes))
+    return programmes.order_by(*SORTS.get(query.sort, SORTS["name"]))
+
+
+def programme_for_page(*, slug: str, include_unpublished: bool = False) -> Programme:
+    programmes = Programme.objects.select_related("school")
+    if not include_unpublished:
+        programmes = programmes.filter(status=ProgrammeStatus.PUBLISHED)
+    return programmes.prefetch_related(
+        Prefetch(
+            "groups",
+            queryset=RequirementGroup.objects.order_by("position", "pk").prefetch_related(
+                Prefetch("memberships", queryset=GroupCourse.objects.select_related("course").order_by("course__code"))
+            ),
+        ),
+        Prefetch(
+            "intakes",
+            queryset=intakes_with_seats(Intake.objects.select_related("centre")).order_by("-opens_at", "pk"),
+        ),
+    ).get(slug=slug)
+
+
+def learner_enrolments(learner) -> QuerySet[Enrolment]:
+    return (
+        Enrolment.objects.filter(learner=learner)
+        .select_related("intake__programme__school", "intake__centre")
+        .order_by("-applied_at", "-pk")
+    )
+
+
+def learner_results(learner) -> QuerySet[CourseResult]:
+    return (
+        CourseResult.objects.filter(enrolment__learner=learner)
+        .select_related("course", "enrolment__programme")
+        .order_by("-assessed_on", "course__code")
+    )
+
+
+# --- School staff area (/manage/) ---------------------------------------------------------------
+
+
+def administered_schools(user) -> QuerySet:
+    """The industry schools ``user`` administers (every school for a superuser)."""
+    from schools.models import IndustrySchool
+    from schools.roles import roles_for
+
+    roles = roles_for(user)
+    schools = IndustrySchool.objects.order_by("founded_on", "slug")
+    if roles.superuser:
+        return schools
+    return schools.filter(pk__in=roles.school_ids)
+
+
+# The states a report counts, in the order its columns appear.
+REPORT_STATES = (S.APPLIED, S.WAITLISTED, S.ACCEPTED, S.REJECTED, S.ACTIVE, S.COMPLETED, S.WITHDRAWN)
+
+
+@dataclass(frozen=True)
+class IntakeReportRow:
+    intake: Intake
+    applications: int
+    counts: dict[str, int]
+
+    @property
+    def completion_rate(self) -> float | None:
+        """Completed / (accepted + studying + completed); None while no one is admitted."""
+        admitted = self.counts[S.ACCEPTED] + self.counts[S.ACTIVE] + self.counts[S.COMPLETED]
+        if not admitted:
+            return None
+        return self.counts[S.COMPLETED] / admitted
+
+    def count(self, status: str) -> int:
+        return self.counts[status]
+
+
+def school_intake_report(school) -> list[IntakeReportRow]:
+    """Every intake of ``school`` with its applications and enrolments per state: one query."""
+    counts = {f"n_{s}": Count("enrolments", filter=Q(enrolments__status=s)) for s in REPORT_STATES}
+    intakes = (
+        Intake.objects.filter(programme__school=school)
+        .select_related("programme", "centre")
+        .annotate(applications=Count("enrolments"), **counts)
+        .order_by("-year", "season", "programme__code", "centre__code", "pk")
+    )
+    return [
+        IntakeReportRow(
+            intake=intake,
+            applications=intake.applications,
+            counts={s: getattr(intake, f"n_{s}") for s in REPORT_STATES},
+        )
+        for intake in intakes
+    ]
+
+
+def application_queue(*, school, intake: Intake | None = None, status: str | None = S.APPLIED) -> QuerySet[Enrolment]:
+    """A school's applications, oldest first, with what the queue shows of each learner."""
+    enrolments = Enrolment.objects.filter(programme__school=school)
+    if intake is not None:
+        enrolments = enrolments.filter(intake=intake)
+    if status:
+        enrolments = enrolments.filter(status=status)
+    return enrolments.select_related(
+        "learner__user", "intake__programme", "intake__centre"
+    ).order_by("applied_at", "pk")
+
+
+def staff_enrolment(*, school, public_id) -> Enrolment:
+    """One enrolment of ``school`` for its staff page (raises Enrolment.DoesNotExist otherwise)."""
+    return (
+        Enrolment.objects.filter(programme__school=school)
+        .select_related(
+            "learner__user", "learner__centre", "intake__programme__school", "intake__centre"
+        )
+        .get(public_id=public_id)
+    )
+
+
+def assessable_enrolments(intake: Intake, states) -> QuerySet[Enrolment]:
+    """The intake's learners in ``states``, in name order, for entering results."""
+    return (
+        Enrolment.objects.filter(intake=intake, status__in=states)
+        .select_related("learner__user")
+        .order_by("learner__legal_name", "pk")
+    )
+
+
+def programme_courses(programme: Programme):
+    """The courses in ``programme``'s structure, by code."""
+    from enrolment.models import Course
+
+    return Course.objects.filter(group_memberships__programme=programme).order_by("code")

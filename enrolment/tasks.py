@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from enrolment.models import EnrolmentStatusChange
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def send_enrolment_status_email(change_id: int) -> str:
+    """Tell the learner their enrolment changed state (one email per history row)."""
+    change = (
+        EnrolmentStatusChange.objects.select_related(
+            "enrolment__learner__user", "enrolment__intake__programme", "enrolment__intake__centre"
+        )
+        .filter(pk=change_id)
+        .first()
+    )
+    if change is None:
+        return "gone"
+    enrolment = change.enrolment
+    user = enrolment.learner.user
+    context = {
+        "change": change,
+        "enrolment": enrolment,
+        "programme": enrolment.intake.programme,
+        "intake": enrolment.intake,
+        "url": settings.SITE_URL + enrolment.get_absolute_url(),
+    }
+    parts = []
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            parts.append(render_to_string("enrolment/email/status_changed.txt", context).strip())
+            if language == "en":
+                subject = render_to_string("enrolment/email/status_changed_subject.txt", context).strip()
+    send_mail(subject, "\n\n----\n\n".join(parts), None, [user.email])
+    logger.info("enrolment %s: status email for change %s sent", enrolment.pk, change_id)
+    return "sent"

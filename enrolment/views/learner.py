@@ -1,0 +1,167 @@
+"""Catalogue pages for everyone and the learner's own area (/me/)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from enrolment import selectors, services
+from enrolment.forms import CatalogueForm, ProfileForm, WithdrawForm
+from enrolment.models import Enrolment, EnrolmentStatus, Intake, Learner, Programme
+from enrolment.services import EnrolmentError
+from schools.models import IndustrySchool, LearningCentre
+
+CATALOGUE_PAGE_SIZE = 20
+
+
+def programme_list(request: HttpRequest) -> HttpResponse:
+    # Always bound: an empty query string is a valid search for everything.
+    form = CatalogueForm(
+        request.GET,
+        schools=IndustrySchool.objects.only("slug", "name_en", "name_zh"),
+        centres=LearningCentre.objects.only("code", "name_en", "name_zh"),
+    )
+    query = form.query()
+    page = Paginator(selectors.catalogue(query), CATALOGUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "enrolment/programme_list.html",
+        {
+            "form": form,
+            "query": query,
+            "page_obj": page,
+            "filtered": any(v for k, v in request.GET.items() if k not in {"page", "sort"}),
+        },
+    )
+
+
+def programme_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    try:
+        programme = selectors.programme_for_page(slug=slug)
+    except Programme.DoesNotExist:
+        raise Http404 from None
+    intakes = list(programme.intakes.all())
+    for intake in intakes:
+        intake.seats_left = max(intake.capacity - intake.seats_taken, 0)
+        intake.open_now = intake.is_open()
+    return render(
+        request,
+        "enrolment/programme_detail.html",
+        {"programme": programme, "groups": programme.groups.all(), "intakes": intakes},
+    )
+
+
+def _learner(request: HttpRequest) -> Learner:
+    # Staff who never signed up through the form are learners too once they come here.
+    try:
+        return request.user.learner
+    except Learner.DoesNotExist:
+        return services.learner_register(user=request.user)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def intake_apply(request: HttpRequest, public_id) -> HttpResponse:
+    intake = get_object_or_404(
+        Intake.objects.select_related("programme__school", "centre"), public_id=public_id
+    )
+    if not intake.programme.is_published:
+        raise Http404
+    learner = _learner(request)
+    if not learner.profile_complete:
+        messages.info(request, _("Finish your learner profile first; then confirm your application."))
+        return redirect(f"{reverse('enrolment:my_profile')}?next={request.path}")
+    if request.method == "POST":
+        try:
+            outcome = services.enrolment_apply(learner=learner, intake=intake)
+        except EnrolmentError as exc:
+            messages.error(request, exc.message)
+        else:
+            if outcome.waitlist_position:
+                messages.warning(
+                    request,
+                    _("The intake is full: you are number %(n)s on the waitlist. We will email you when a seat frees.")
+                    % {"n": outcome.waitlist_position},
+                )
+            elif outcome.enrolment.status == EnrolmentStatus.ACCEPTED:
+                messages.success(request, _("You are accepted. Welcome!"))
+            else:
+                messages.success(request, _("Application received. The school will review it; we will email you."))
+            return redirect(outcome.enrolment)
+    intake.seats_left = max(intake.capacity - services.seats_taken(intake), 0)
+    return render(request, "enrolment/apply_confirm.html", {"intake": intake, "programme": intake.programme})
+
+
+@login_required
+def my_dashboard(request: HttpRequest) -> HttpResponse:
+    learner = _learner(request)
+    return render(
+        request,
+        "enrolment/my_dashboard.html",
+        {
+            "learner": learner,
+            "enrolments": selectors.learner_enrolments(learner),
+            "results": selectors.learner_results(learner)[:50],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_profile(request: HttpRequest) -> HttpResponse:
+    learner = _learner(request)
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = ""
+    form = ProfileForm(request.POST or None, instance=learner)
+    form.fields["centre"].queryset = LearningCentre.objects.order_by("province", "name_en")
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            services.learner_update_profile(learner=learner, consent=form.cleaned_data["consent"], **fields)
+        except EnrolmentError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Your profile is saved."))
+            return redirect(next_url or reverse("enrolment:my_dashboard"))
+    return render(request, "enrolment/my_profile.html", {"form": form, "next": next_url})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_enrolment(request: HttpRequest, public_id) -> HttpResponse:
+    learner = _learner(request)
+    # Another learner's enrolment does not exist for this person: 404, never 403.
+    enrolment = get_object_or_404(
+        Enrolment.objects.select_related("intake__programme__school", "intake__centre"),
+        public_id=public_id,
+        learner=learner,
+    )
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.enrolment_withdraw(enrolment=enrolment, actor=request.user, reason=form.cleaned_data["reason"])
+        except EnrolmentError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("You have withdrawn from this programme."))
+        return redirect(enrolment)
+    return render(
+        request,
+        "enrolment/my_enrolment.html",
+        {
+            "enrolment": enrolment,
+            "history": enrolment.history.select_related("actor").order_by("at", "pk"),
+            "results": enrolment.results.select_related("course").order_by("course__code"),
+            "waitlist_position": services.waitlist_position(enrolment),
+            "can_withdraw": enrolment.is_live,
+            "form": form,
+        },
+    )
