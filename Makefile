@@ -26,6 +26,7 @@ migrate: install
 
 demo: migrate
 	$(RUN_ENV) $(PY) manage.py load_network
+	$(RUN_ENV) $(PY) manage.py load_catalogue
 	$(RUN_ENV) $(PY) manage.py seed_demo
 
 run: demo

@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ouc_portal.context_processors.portal",
+                "schools.context_processors.roles",
             ],
         },
     },
