@@ -28,6 +28,7 @@ demo: migrate
 	$(RUN_ENV) $(PY) manage.py load_network
 	$(RUN_ENV) $(PY) manage.py load_catalogue
 	$(RUN_ENV) $(PY) manage.py seed_demo
+	$(RUN_ENV) $(PY) manage.py seed_demo_enrolments
 
 run: demo
 	@echo "Serving the portal on http://$(HOST):$(PORT)/ (demo log-ins are listed in README.md)"
