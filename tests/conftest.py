@@ -109,6 +109,16 @@ def cast(db) -> Cast:
 
 
 @pytest.fixture(autouse=True)
+def _english_outside_requests() -> Iterator[None]:
+    # Services, forms and tasks speak the active language. Tests read their messages in English;
+    # a request still picks its own language (LocaleMiddleware), so page tests say which they want.
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:
     # PBKDF2's work factor protects real accounts; in tests it only costs seconds per user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -295,3 +305,33 @@ def require_postgres(transactional_db) -> None:
         if SERVICES_PROMISED:
             pytest.fail("DATABASE_URL promised PostgreSQL but the tests run on " + connection.vendor)
         pytest.skip("needs PostgreSQL (DATABASE_URL is not set; .ci/run sets it)")
+
+
+@pytest.fixture
+def eager() -> Iterator[None]:
+    """Run Celery tasks in the test process, whatever the stack.
+
+    With REDIS_URL set the test process queues to the broker; tests about a task's own behaviour
+    (what it sends, that it is idempotent) run it in-process instead. Round trips through a real
+    worker use ``celery_worker_process``.
+    """
+    from ouc_portal.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+def wait_for(condition, what: str, worker: CeleryWorker, timeout: float = 30):
+    """Poll ``condition`` until it returns something truthy; fail naming ``what`` and the worker log."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if worker.process.poll() is not None:
+            pytest.fail(f"the worker died while waiting for {what}:\n{worker.log()[-4000:]}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {what} within {timeout} s; worker log:\n{worker.log()[-4000:]}")
+        time.sleep(0.2)

@@ -25,7 +25,7 @@ def apply(learner, intake, **kwargs):
     return services.enrolment_apply(learner=learner, intake=intake, **kwargs)
 
 
-def test_a_free_seat_goes_to_the_approval_queue_and_is_recorded(django_capture_on_commit_callbacks, mailoutbox):
+def test_a_free_seat_goes_to_the_approval_queue_and_is_recorded(django_capture_on_commit_callbacks, mailoutbox, eager):
     intake = factories.IntakeFactory(capacity=2)
     learner = factories.LearnerFactory()
     with django_capture_on_commit_callbacks(execute=True):
@@ -53,7 +53,7 @@ def test_a_full_intake_waitlists_in_order_of_application():
     assert (third.enrolment.status, third.waitlist_position) == (S.WAITLISTED, 2)
 
 
-def test_a_freed_seat_promotes_the_first_in_line(django_capture_on_commit_callbacks, mailoutbox):
+def test_a_freed_seat_promotes_the_first_in_line(django_capture_on_commit_callbacks, mailoutbox, eager):
     intake = factories.IntakeFactory(capacity=1)
     first = apply(factories.LearnerFactory(), intake).enrolment
     second = apply(factories.LearnerFactory(), intake).enrolment

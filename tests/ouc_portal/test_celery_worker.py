@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import pytest
 import redis
 from django.conf import settings
@@ -13,24 +10,12 @@ from django.urls import reverse
 from enrolment.models import Learner
 from ouc_portal.accounts.models import User
 from ouc_portal.celery import app, ping
+from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.needs_services, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "Granite-Lathe-7319-spindle"
 WELCOME_SUBJECT = "Welcome to the OUC industry schools"
-
-
-def wait_for(condition: Callable[[], object], what: str, worker, timeout: float = 30) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if worker.process.poll() is not None:
-            pytest.fail(f"the worker died while waiting for {what}:\n{worker.log()[-4000:]}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"no {what} within {timeout} s; worker log:\n{worker.log()[-4000:]}")
-        time.sleep(0.2)
 
 
 def queue_length(queue: str) -> int:

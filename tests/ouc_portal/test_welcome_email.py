@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Iterator
 
 import pytest
 from celery.exceptions import Retry
@@ -12,22 +11,11 @@ from django.urls import reverse
 from ouc_portal.accounts import services
 from ouc_portal.accounts.models import User
 from ouc_portal.accounts.tasks import send_welcome_email
-from ouc_portal.celery import app
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "Granite-Lathe-7319-spindle"
 WELCOME_SUBJECT = "Welcome to the OUC industry schools"
-
-
-@pytest.fixture
-def eager() -> Iterator[None]:
-    # With REDIS_URL set the test process queues to the broker; these tests are about the task's
-    # own behaviour, so run it in-process whatever the stack (errors propagate: settings say so).
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
 
 
 def sign_up(client, email: str):

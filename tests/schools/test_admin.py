@@ -248,6 +248,7 @@ def test_superuser_cannot_grant_a_scope_that_does_not_fit(client, cast):
     response = client.post(
         url("membership", "add"),
         {"user": person.pk, "role": Membership.Role.REVIEWER, "school": cast.school.pk},
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
     assert response.status_code == 200
