@@ -15,13 +15,21 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ouc_portal.i18n import BilingualName, pick
 from schools.models import Industry, IndustrySchool, LearningCentre
 from schools.regions import Province
 
-QF_LEVELS = [(n, _("Level %(n)s") % {"n": n}) for n in range(1, 9)]
+
+def _level_label(n: int) -> str:
+    return gettext("Level %(n)s") % {"n": n}
+
+
+# Labels stay lazy: formatted at import they would freeze in whatever language was active then.
+QF_LEVELS = [(n, lazy(_level_label, str)(n)) for n in range(1, 9)]
 
 
 class ProgrammeKind(models.TextChoices):

@@ -38,6 +38,7 @@ def programme_list(request: HttpRequest) -> HttpResponse:
             "query": query,
             "page_obj": page,
             "filtered": any(v for k, v in request.GET.items() if k not in {"page", "sort"}),
+            "filters_in_use": any(v for k, v in request.GET.items() if k not in {"page", "q"}),
         },
     )
 

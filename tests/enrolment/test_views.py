@@ -226,3 +226,18 @@ def test_the_learner_area_needs_a_login(client):
     for name in ["enrolment:my_dashboard", "enrolment:my_profile"]:
         response = client.get(reverse(name))
         assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+def test_level_labels_follow_the_language_of_each_request(client, nc_programme):
+    # Built once at import, the labels must still be formatted per request.
+    zh = client.get(nc_programme.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    en = client.get(nc_programme.get_absolute_url()).content.decode()
+    assert "Level 5" in en and "5 级" not in en
+    assert "5 级" in zh
+
+
+def test_filters_fold_away_until_one_is_used(client, nc_programme):
+    closed = catalogue(client, q="数控").content.decode()
+    assert '<details class="filters__more">' in closed
+    opened = catalogue(client, q="数控", kind="associate").content.decode()
+    assert '<details class="filters__more" open>' in opened
