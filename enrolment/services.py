@@ -322,14 +322,19 @@ def _locked_enrolment(enrolment: Enrolment) -> tuple[Enrolment, Intake]:
     return Enrolment.objects.select_for_update().get(pk=enrolment.pk), intake
 
 
-@transaction.atomic
-def enrolment_withdraw(*, enrolment: Enrolment, actor, reason: str = "") -> Enrolment:
+def _leave(enrolment: Enrolment, *, to: str, actor, reason: str) -> Enrolment:
+    """Move an enrolment out of the intake; a seat it held goes to the head of the waitlist."""
     enrolment, intake = _locked_enrolment(enrolment)
     held_seat = enrolment.holds_seat
-    enrolment_transition(enrolment=enrolment, to=S.WITHDRAWN, actor=actor, reason=reason)
+    enrolment_transition(enrolment=enrolment, to=to, actor=actor, reason=reason)
     if held_seat:
         _promote_waitlist(intake, now=timezone.now())
     return enrolment
+
+
+@transaction.atomic
+def enrolment_withdraw(*, enrolment: Enrolment, actor, reason: str = "") -> Enrolment:
+    return _leave(enrolment, to=S.WITHDRAWN, actor=actor, reason=reason)
 
 
 @transaction.atomic
@@ -344,12 +349,7 @@ def enrolment_accept(*, enrolment: Enrolment, actor, reason: str = "") -> Enrolm
 def enrolment_reject(*, enrolment: Enrolment, actor, reason: str) -> Enrolment:
     if not reason.strip():
         raise EnrolmentError(_("Give the learner a reason for the rejection."))
-    enrolment, intake = _locked_enrolment(enrolment)
-    held_seat = enrolment.holds_seat
-    enrolment_transition(enrolment=enrolment, to=S.REJECTED, actor=actor, reason=reason)
-    if held_seat:
-        _promote_waitlist(intake, now=timezone.now())
-    return enrolment
+    return _leave(enrolment, to=S.REJECTED, actor=actor, reason=reason)
 
 
 @transaction.atomic
