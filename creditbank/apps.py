@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class CreditbankConfig(AppConfig):
     name = "creditbank"
     verbose_name = _("Credit bank")
+
+    def ready(self) -> None:
+        from creditbank import receivers  # noqa: F401  (connects signal receivers)

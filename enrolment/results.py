@@ -131,11 +131,13 @@ def results_import_csv(*, intake: Intake, data: bytes, actor, today: datetime.da
         raise EnrolmentError(_("The file has a header but no results."))
 
     # Everything the rows refer to, each in one query whatever the file's length.
+    # Completed enrolments are looked up too: the same file uploaded again after the credit bank
+    # completed a learner must still read as "already recorded", not as an unknown learner.
     enrolments = {
         e.learner.user.email.lower(): e
-        for e in Enrolment.objects.filter(intake=intake, status__in=ASSESSABLE_STATES).select_related(
-            "learner__user"
-        )
+        for e in Enrolment.objects.filter(
+            intake=intake, status__in=ASSESSABLE_STATES | {S.COMPLETED}
+        ).select_related("learner__user")
     }
     course_ids = dict(
         GroupCourse.objects.filter(programme_id=intake.programme_id).values_list("course__code", "course_id")
@@ -180,6 +182,11 @@ def results_import_csv(*, intake: Intake, data: bytes, actor, today: datetime.da
                         % {"score": previous.score, "day": previous.assessed_on, "email": email, "code": code},
                     )
                 )
+            continue
+        if enrolment.status == S.COMPLETED:
+            report.errors.append(
+                RowError(line, _("%(email)s has completed the programme: its results are closed") % {"email": email})
+            )
             continue
         grade, passed = grade_for(score)
         to_create.append(

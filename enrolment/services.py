@@ -31,6 +31,7 @@ from enrolment.models import (
     ProgrammeStatus,
     RequirementGroup,
 )
+from enrolment.signals import learner_registered
 from ouc_portal.tasks import enqueue_on_commit
 
 S = EnrolmentStatus
@@ -46,7 +47,10 @@ class EnrolmentError(ValidationError):
 @transaction.atomic
 def learner_register(*, user) -> Learner:
     """Make ``user`` a learner; registering the same person again returns the same learner."""
-    learner, _created = Learner.objects.get_or_create(user=user)
+    learner, created = Learner.objects.get_or_create(user=user)
+    if created:
+        # The credit bank opens the learner's account in this same transaction.
+        learner_registered.send(sender=Learner, learner=learner)
     return learner
 
 

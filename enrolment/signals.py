@@ -9,3 +9,5 @@ from django.dispatch import Signal
 results_recorded = Signal()
 # Sent when an enrolment becomes completed; ``enrolment`` is the Enrolment.
 enrolment_completed = Signal()
+# Sent when a person becomes a learner; ``learner`` is the new Learner.
+learner_registered = Signal()

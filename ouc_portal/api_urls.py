@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("schools.api.urls")),
     path("", include("enrolment.api.urls")),
+    path("", include("creditbank.api.urls")),
 ]

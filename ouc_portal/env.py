@@ -120,3 +120,27 @@ def redis_url_for_db(url: str, db: int) -> str:
     if parts.scheme == "unix":
         raise ImproperlyConfigured("Set CACHE_URL explicitly when REDIS_URL is a unix socket.")
     return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+def env_decimal(
+    name: str,
+    default: str,
+    *,
+    minimum: str | None = None,
+    maximum: str | None = None,
+    environ: Mapping[str, str] | None = None,
+):
+    from decimal import Decimal, InvalidOperation
+
+    value = _raw(name, environ) or default
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a decimal number.") from None
+    if not number.is_finite():
+        raise ImproperlyConfigured(f"{name}={value!r} is not a finite number.")
+    if minimum is not None and number < Decimal(minimum):
+        raise ImproperlyConfigured(f"{name}={number} is below the minimum of {minimum}.")
+    if maximum is not None and number > Decimal(maximum):
+        raise ImproperlyConfigured(f"{name}={number} is above the maximum of {maximum}.")
+    return number

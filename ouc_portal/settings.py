@@ -16,6 +16,7 @@ from ouc_portal.env import (
     env_bool,
     env_choice,
     env_database,
+    env_decimal,
     env_int,
     env_list,
     env_redis_url,
@@ -274,3 +275,13 @@ PORTAL_NAME = _("OUC Industry Schools")
 
 # --- Enrolment --------------------------------------------------------------------------------
 RESULTS_CSV_MAX_BYTES = env_int("RESULTS_CSV_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+
+# --- Credit bank (each a stated default, changeable per deployment) ----------------------------
+# At most this share of a programme's credits may come from transfer and conversion.
+CREDITBANK_MAX_RECOGNISED_SHARE = env_decimal("CREDITBANK_MAX_RECOGNISED_SHARE", "0.5", minimum="0", maximum="1")
+# Outcomes older than this many years are not current enough to transfer or convert.
+CREDITBANK_CURRENCY_YEARS = env_int("CREDITBANK_CURRENCY_YEARS", 5, minimum=1, maximum=50)
+# Credits a learner may apply in one calendar year from outcomes of any single issuing body.
+CREDITBANK_YEARLY_SOURCE_CAP = env_decimal("CREDITBANK_YEARLY_SOURCE_CAP", "30", minimum="0.5")
+# Evidence files: PDF, JPEG or PNG, at most this many bytes each.
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)

@@ -15,6 +15,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("manage/", include("enrolment.staff_urls")),
+    path("", include("creditbank.urls_learner")),
+    path("", include("creditbank.urls_officer")),
     path("", include("enrolment.urls")),
     path("", include("schools.urls")),
 ]

@@ -193,3 +193,57 @@ class IntakeFactory(factory.django.DjangoModelFactory):
     starts_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=45))
     capacity = 30
     requires_approval = True
+
+
+# --- Credit bank --------------------------------------------------------------------------------
+
+
+def credit_account(learner):
+    from creditbank.services import account_for
+
+    return account_for(learner)
+
+
+class RecognitionStandardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "creditbank.RecognitionStandard"
+
+    code = factory.Sequence(lambda n: f"RS{n:03d}")
+    version = 1
+    title_en = factory.Sequence(lambda n: f"CNC machinist, intermediate ({n})")
+    title_zh = "数控车工（中级）"
+    outcome_kinds = factory.LazyFunction(lambda: ["vocational", "1+x"])
+    level = 4
+    credit_value = Decimal("8")
+    currency_years = 5
+    effective_from = datetime.date(2020, 1, 1)
+
+
+class LearningOutcomeFactory(factory.django.DjangoModelFactory):
+    """A vocational certificate a learner submitted for accreditation."""
+
+    class Meta:
+        model = "creditbank.LearningOutcome"
+
+    account = factory.LazyAttribute(lambda o: credit_account(LearnerFactory()))
+    kind = "vocational"
+    title = "CNC Lathe Operator (intermediate)"
+    issuing_body_name = "Education Development Center of Mechanical Industry"
+    achieved_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=400))
+    level = 5
+    grade = "B"
+    certificate_number = factory.Sequence(lambda n: f"MIEDC-{n:06d}")
+    status = "submitted"
+
+
+class ConversionRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "creditbank.ConversionRule"
+
+    code = factory.Sequence(lambda n: f"CR{n:03d}")
+    version = 1
+    standard = factory.SubFactory(RecognitionStandardFactory)
+    programme = factory.SubFactory(ProgrammeFactory)
+    mode = "both"
+    credits = Decimal("4")
+    effective_from = datetime.date(2020, 1, 1)

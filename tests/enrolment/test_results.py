@@ -148,3 +148,12 @@ def test_recording_one_result_twice_writes_one_row(setting):
     with pytest.raises(EnrolmentError, match="outside"):
         result_record(enrolment=enrolment, course=course, score=Decimal("101"), assessed_on=day, actor=admin)
     assert CourseResult.objects.count() == 1
+
+
+def test_a_completed_learner_reads_as_recorded_but_takes_no_new_results(setting):
+    run(setting, HEADER + f"worker0@baic.example,NC101,80,{YESTERDAY}\n")
+    Enrolment.objects.filter(learner__user__email="worker0@baic.example").update(status=S.COMPLETED)
+    again = run(setting, HEADER + f"worker0@baic.example,NC101,80,{YESTERDAY}\n")
+    assert (again.ok, again.unchanged) == (True, 1)
+    new = run(setting, HEADER + f"worker0@baic.example,NC102,80,{YESTERDAY}\n")
+    assert "has completed the programme" in new.errors[0].message

@@ -1,0 +1,189 @@
+"""The programme audit: what a learner's enrolment requires, and what meets it, with provenance.
+
+For each requirement group: credits required, earned (passed results), exempted (conversions),
+transferred, and missing — every line citing the ledger entries and rule versions behind it. The
+audit reads a fixed number of queries whatever the ledger's length, and writes nothing; the
+what-if view runs it with hypothetical conversions added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Prefetch
+
+from creditbank.models import ApplicationStatus, Conversion, ConversionRule, LedgerEntry, Transfer
+from enrolment.models import CourseResult, Enrolment, GroupCourse, RequirementGroup
+
+ZERO = Decimal("0.0")
+
+
+@dataclass
+class CourseLine:
+    course: object
+    state: str  # "passed", "exempted", "failed", "to do"
+    credits: Decimal
+    result: CourseResult | None = None
+    conversion: Conversion | None = None
+    entry_seqs: list[int] = field(default_factory=list)
+    rule_label: str = ""
+    hypothetical: bool = False
+
+
+@dataclass
+class GroupLine:
+    group: RequirementGroup
+    required: Decimal
+    earned: Decimal = ZERO
+    exempted: Decimal = ZERO
+    transferred: Decimal = ZERO
+    courses: list[CourseLine] = field(default_factory=list)
+    transfers: list[Transfer] = field(default_factory=list)
+
+    @property
+    def done(self) -> Decimal:
+        return self.earned + self.exempted + self.transferred
+
+    @property
+    def missing(self) -> Decimal:
+        if self.group.kind == RequirementGroup.Kind.COMPULSORY:
+            return sum((c.credits for c in self.courses if c.state not in {"passed", "exempted"}), ZERO)
+        return max(self.required - self.done, ZERO)
+
+    @property
+    def satisfied(self) -> bool:
+        return self.missing == 0
+
+
+@dataclass
+class Audit:
+    enrolment: Enrolment
+    groups: list[GroupLine]
+
+    @property
+    def required(self) -> Decimal:
+        return sum((g.required for g in self.groups), ZERO)
+
+    @property
+    def earned(self) -> Decimal:
+        return sum((g.earned for g in self.groups), ZERO)
+
+    @property
+    def exempted(self) -> Decimal:
+        return sum((g.exempted for g in self.groups), ZERO)
+
+    @property
+    def transferred(self) -> Decimal:
+        return sum((g.transferred for g in self.groups), ZERO)
+
+    @property
+    def missing(self) -> Decimal:
+        return sum((g.missing for g in self.groups), ZERO)
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.groups) and all(g.satisfied for g in self.groups)
+
+
+def _entry_seqs(entries: list[LedgerEntry]) -> list[int]:
+    return sorted(e.seq for e in entries)
+
+
+def programme_audit(enrolment: Enrolment, *, hypothetical: list[tuple[object, Decimal, str]] = ()) -> Audit:
+    """The audit of one enrolment's programme for its learner (across all their enrolments in it).
+
+    ``hypothetical`` adds (course, credits, rule label) exemptions that are not recorded, for the
+    what-if view.
+    """
+    learner_id, programme_id = enrolment.learner_id, enrolment.programme_id
+    groups = list(
+        RequirementGroup.objects.filter(programme_id=programme_id)
+        .order_by("position", "pk")
+        .prefetch_related(Prefetch("memberships", queryset=GroupCourse.objects.select_related("course").order_by("course__code")))
+    )
+    results = {}
+    for result in CourseResult.objects.filter(
+        enrolment__learner_id=learner_id, enrolment__programme_id=programme_id
+    ).select_related("outcome").order_by("assessed_on", "pk"):
+        # A pass counts whenever it came; a later fail does not undo it.
+        if result.course_id not in results or result.passed:
+            results[result.course_id] = result
+    conversions = {
+        c.course_id: c
+        for c in Conversion.objects.filter(learner_id=learner_id, programme_id=programme_id, status=ApplicationStatus.ACTIVE)
+        .select_related("rule", "outcome")
+        .prefetch_related(Prefetch("entries", queryset=LedgerEntry.objects.only("seq", "conversion_id")))
+    }
+    transfers: dict[int, list[Transfer]] = {}
+    for transfer in Transfer.objects.filter(
+        learner_id=learner_id, programme_id=programme_id, status=ApplicationStatus.ACTIVE
+    ).select_related("outcome").prefetch_related(Prefetch("entries", queryset=LedgerEntry.objects.only("seq", "transfer_id"))):
+        transfers.setdefault(transfer.group_id, []).append(transfer)
+    deposits = {
+        e.outcome.course_result_id: e
+        for e in LedgerEntry.objects.filter(
+            account__learner_id=learner_id, programme_id=programme_id, kind="deposit"
+        ).select_related("outcome").only("seq", "outcome__course_result_id")
+    }
+    extra = {course.pk: (credits, label) for course, credits, label in hypothetical}
+
+    lines = []
+    for group in groups:
+        memberships = list(group.memberships.all())
+        if group.kind == RequirementGroup.Kind.COMPULSORY:
+            required = sum((m.course.credits for m in memberships), ZERO)
+        else:
+            required = group.min_credits
+        line = GroupLine(group=group, required=required, transfers=transfers.get(group.pk, []))
+        for membership in memberships:
+            course = membership.course
+            result = results.get(course.pk)
+            conversion = conversions.get(course.pk)
+            if result is not None and result.passed:
+                deposit = deposits.get(result.pk)
+                line.courses.append(
+                    CourseLine(course, "passed", course.credits, result=result, entry_seqs=[deposit.seq] if deposit else [])
+                )
+                line.earned += course.credits
+            elif conversion is not None:
+                line.courses.append(
+                    CourseLine(
+                        course, "exempted", conversion.credits, conversion=conversion,
+                        entry_seqs=_entry_seqs(list(conversion.entries.all())), rule_label=str(conversion.rule),
+                    )
+                )
+                line.exempted += conversion.credits
+            elif course.pk in extra:
+                credits, label = extra[course.pk]
+                line.courses.append(CourseLine(course, "exempted", credits, rule_label=label, hypothetical=True))
+                line.exempted += credits
+            else:
+                state = "failed" if result is not None else "to do"
+                line.courses.append(CourseLine(course, state, course.credits, result=result))
+        line.transferred = sum((t.credits for t in line.transfers), ZERO)
+        lines.append(line)
+    return Audit(enrolment=enrolment, groups=lines)
+
+
+def what_if(enrolment: Enrolment, *, standard_code: str, level: int) -> tuple[Audit, list[ConversionRule]]:
+    """The audit if an outcome accredited under ``standard_code`` were converted by every rule that fits."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    rules = [
+        rule
+        for rule in ConversionRule.objects.filter(programme_id=enrolment.programme_id, standard__code=standard_code, second_standard__isnull=True)
+        .prefetch_related("courses")
+        .order_by("code", "-version")
+        if rule.in_force(today)
+    ]
+    base = programme_audit(enrolment)
+    open_courses = {c.course.pk for g in base.groups for c in g.courses if c.state in {"to do", "failed"}}
+    hypothetical = [
+        (course, rule.credits, str(rule))
+        for rule in rules
+        for course in rule.courses.all()
+        if course.pk in open_courses and level >= course.level
+    ]
+    return programme_audit(enrolment, hypothetical=hypothetical), rules

@@ -1,0 +1,639 @@
+"""Writes on the credit bank: one function a use case, each in one transaction.
+
+Every function that moves credits locks the learner's credit account first and makes its checks
+under that lock, so concurrent requests for the same credits are served one after the other and
+the second sees what the first did.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from creditbank import ledger
+from creditbank.errors import CreditBankError
+from creditbank.evidence import check_evidence
+from creditbank.models import (
+    OUTCOME_TRANSITIONS,
+    Accreditation,
+    ApplicationStatus,
+    Conversion,
+    ConversionRule,
+    CreditAccount,
+    EntryKind,
+    LearningOutcome,
+    LedgerEntry,
+    OutcomeEvidence,
+    OutcomeKind,
+    OutcomeStatus,
+    OutcomeStatusChange,
+    RecognitionStandard,
+    Transfer,
+)
+from creditbank.signals import outcome_revoked
+from enrolment.models import (
+    CourseResult,
+    Enrolment,
+    EnrolmentStatus,
+    GroupCourse,
+    Learner,
+    RequirementGroup,
+)
+
+OS = OutcomeStatus
+ACTIVE = ApplicationStatus.ACTIVE
+REVERSED = ApplicationStatus.REVERSED
+# Enrolments toward which credits may be applied.
+OPEN_ENROLMENT_STATES = frozenset({EnrolmentStatus.ACCEPTED, EnrolmentStatus.ACTIVE})
+
+
+# --- Accounts -----------------------------------------------------------------------------------
+
+
+def _luhn_digit(digits: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            d = d - 9 if d > 9 else d
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+def new_account_number() -> str:
+    """CB + year + 9 random digits + a check digit, e.g. CB2026-482173905-7 (typos are caught)."""
+    body = f"{timezone.now().year}{secrets.randbelow(10**9):09d}"
+    return f"CB{body[:4]}-{body[4:]}-{_luhn_digit(body)}"
+
+
+@transaction.atomic
+def account_open(*, learner: Learner) -> CreditAccount:
+    existing = CreditAccount.objects.filter(learner=learner).first()
+    if existing:
+        return existing
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return CreditAccount.objects.create(learner=learner, number=new_account_number())
+        except IntegrityError:
+            existing = CreditAccount.objects.filter(learner=learner).first()
+            if existing:
+                return existing
+    raise RuntimeError("could not find a free account number")
+
+
+def account_for(learner: Learner) -> CreditAccount:
+    return CreditAccount.objects.filter(learner=learner).first() or account_open(learner=learner)
+
+
+# --- Outcome life cycle -------------------------------------------------------------------------
+
+
+def _move(outcome: LearningOutcome, *, to: str, actor, reason: str = "") -> None:
+    if to not in OUTCOME_TRANSITIONS.get(outcome.status, frozenset()):
+        raise CreditBankError(
+            _("An outcome that is %(from)s cannot become %(to)s.")
+            % {"from": OS(outcome.status).label, "to": OS(to).label}
+        )
+    OutcomeStatusChange.objects.create(
+        outcome=outcome, from_status=outcome.status, to_status=to, actor=actor, reason=reason
+    )
+    outcome.status = to
+    outcome.save(update_fields=["status"])
+
+
+def _locked_outcome(outcome: LearningOutcome) -> LearningOutcome:
+    ledger.lock_account(outcome.account_id)
+    return LearningOutcome.objects.select_for_update().select_related("account__learner__user").get(pk=outcome.pk)
+
+
+@transaction.atomic
+def outcome_submit(*, learner: Learner, files: list, **fields) -> LearningOutcome:
+    """A learner submits an outcome with its evidence for review. Nothing is kept if a file is bad."""
+    if fields.get("kind") == OutcomeKind.COURSE_RESULT:
+        raise CreditBankError(_("Course results are deposited by the portal when they are recorded."))
+    if not files:
+        raise CreditBankError(_("Attach at least one evidence file (PDF, JPEG or PNG)."))
+    checked = [(upload, *check_evidence(upload)) for upload in files]
+    expires = fields.get("expires_on")
+    if expires and expires <= fields["achieved_on"]:
+        raise CreditBankError(_("The expiry date must come after the date it was achieved."))
+    if fields["achieved_on"] > timezone.localdate():
+        raise CreditBankError(_("The date achieved is in the future."))
+    body = fields.get("issuing_body")
+    if body is not None and not fields.get("issuing_body_name"):
+        fields["issuing_body_name"] = body.name_en
+    outcome = LearningOutcome(account=account_for(learner), status=OS.SUBMITTED, **fields)
+    outcome.full_clean()
+    outcome.save()
+    OutcomeStatusChange.objects.create(outcome=outcome, to_status=OS.SUBMITTED, actor=learner.user)
+    for upload, content_type, digest in checked:
+        OutcomeEvidence.objects.create(
+            outcome=outcome,
+            file=upload,
+            original_name=upload.name[:200],
+            content_type=content_type,
+            size=upload.size,
+            sha256=digest,
+        )
+    return outcome
+
+
+@transaction.atomic
+def outcome_start_review(*, outcome: LearningOutcome, officer) -> LearningOutcome:
+    outcome = _locked_outcome(outcome)
+    _refuse_own(outcome, officer)
+    _move(outcome, to=OS.UNDER_REVIEW, actor=officer)
+    return outcome
+
+
+def _refuse_own(outcome: LearningOutcome, officer) -> None:
+    if outcome.account.learner.user_id == officer.pk:
+        raise CreditBankError(_("An officer never decides on their own learning outcome."))
+
+
+def _current(outcome: LearningOutcome, *, years: int, today: datetime.date) -> bool:
+    try:
+        cutoff = today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        cutoff = today.replace(year=today.year - years, day=28)
+    return outcome.achieved_on >= cutoff
+
+
+def _check_usable(outcome: LearningOutcome, *, today: datetime.date, years: int | None = None) -> None:
+    if outcome.status != OS.ACCREDITED:
+        raise CreditBankError(_("Only an accredited outcome can be used; this one is %(status)s.") % {"status": OS(outcome.status).label})
+    if outcome.expires_on and outcome.expires_on < today:
+        raise CreditBankError(_("This outcome expired on %(day)s.") % {"day": outcome.expires_on.isoformat()})
+    years = years or settings.CREDITBANK_CURRENCY_YEARS
+    if not _current(outcome, years=years, today=today):
+        raise CreditBankError(
+            _("This outcome was achieved on %(day)s: only outcomes of the last %(years)s years count.")
+            % {"day": outcome.achieved_on.isoformat(), "years": years}
+        )
+
+
+@transaction.atomic
+def outcome_accredit(
+    *, outcome: LearningOutcome, standard: RecognitionStandard, officer, reason: str, credits: Decimal | None = None
+) -> Accreditation:
+    """Accredit an outcome against a standard: the standard's credits enter the ledger once."""
+    outcome = _locked_outcome(outcome)
+    _refuse_own(outcome, officer)
+    if not reason.strip():
+        raise CreditBankError(_("Say why the outcome meets the standard."))
+    today = timezone.localdate()
+    if outcome.status not in {OS.SUBMITTED, OS.UNDER_REVIEW}:
+        raise CreditBankError(_("Only a submitted outcome can be accredited; this one is %(status)s.") % {"status": OS(outcome.status).label})
+    if not standard.in_force(today):
+        raise CreditBankError(_("Standard %(std)s is not in force today.") % {"std": str(standard)})
+    if standard.outcome_kinds and outcome.kind not in standard.outcome_kinds:
+        raise CreditBankError(_("Standard %(std)s does not accept this kind of outcome.") % {"std": str(standard)})
+    accepted = set(standard.accepted_bodies.values_list("pk", flat=True))
+    if accepted and outcome.issuing_body_id not in accepted:
+        raise CreditBankError(_("Standard %(std)s does not accept outcomes issued by %(body)s.") % {"std": str(standard), "body": outcome.issuing_body_name})
+    if outcome.level < standard.level:
+        raise CreditBankError(
+            _("The outcome's level (%(have)s) is below the standard's (%(need)s).") % {"have": outcome.level, "need": standard.level}
+        )
+    if outcome.expires_on and outcome.expires_on < today:
+        raise CreditBankError(_("This outcome expired on %(day)s.") % {"day": outcome.expires_on.isoformat()})
+    if not _current(outcome, years=standard.currency_years, today=today):
+        raise CreditBankError(
+            _("This outcome was achieved on %(day)s: the standard accepts outcomes of the last %(years)s years.")
+            % {"day": outcome.achieved_on.isoformat(), "years": standard.currency_years}
+        )
+    granted = standard.credit_value if credits is None else credits
+    if granted < 0 or granted > standard.credit_value:
+        raise CreditBankError(_("Grant between 0 and %(max)s credits.") % {"max": standard.credit_value})
+    accreditation = Accreditation.objects.create(
+        outcome=outcome, standard=standard, credits=granted, officer=officer, reason=reason
+    )
+    _move(outcome, to=OS.ACCREDITED, actor=officer, reason=reason)
+    ledger.post(
+        account=outcome.account,
+        kind=EntryKind.ACCREDITATION,
+        amount=granted,
+        outcome=outcome,
+        key=f"accredit:{outcome.pk}",
+        reason=_("Accredited under %(std)s: %(why)s") % {"std": str(standard), "why": reason},
+        actor=officer,
+        level=outcome.level,
+    )
+    return accreditation
+
+
+@transaction.atomic
+def outcome_reject(*, outcome: LearningOutcome, officer, reason: str) -> LearningOutcome:
+    outcome = _locked_outcome(outcome)
+    _refuse_own(outcome, officer)
+    if not reason.strip():
+        raise CreditBankError(_("Give the learner a reason for the rejection."))
+    _move(outcome, to=OS.REJECTED, actor=officer, reason=reason)
+    return outcome
+
+
+# --- Course results become deposits -------------------------------------------------------------
+
+
+@transaction.atomic
+def results_deposit(*, results: list[CourseResult]) -> list[LedgerEntry]:
+    """Deposit the credits of passed results; each result is deposited at most once."""
+    entries = []
+    passed = [r for r in results if r.passed]
+    if not passed:
+        return entries
+    results_full = CourseResult.objects.filter(pk__in=[r.pk for r in passed]).select_related(
+        "course__school", "enrolment__learner", "recorded_by"
+    )
+    touched = {}
+    for result in results_full:
+        account = account_for(result.enrolment.learner)
+        outcome, _created = LearningOutcome.objects.get_or_create(
+            course_result=result,
+            defaults={
+                "account": account,
+                "kind": OutcomeKind.COURSE_RESULT,
+                "title": f"{result.course.code} {result.course.name_en}",
+                "issuing_body_name": result.course.school.name_en,
+                "achieved_on": result.assessed_on,
+                "level": result.course.level,
+                "study_hours": result.course.study_hours,
+                "grade": result.grade,
+                "status": OS.ACCREDITED,
+            },
+        )
+        entry, _new = ledger.post(
+            account=account,
+            kind=EntryKind.DEPOSIT,
+            amount=result.course.credits,
+            outcome=outcome,
+            key=f"result:{result.pk}",
+            reason=_("Passed %(course)s with %(score)s") % {"course": result.course.code, "score": result.score},
+            actor=result.recorded_by,
+            level=result.course.level,
+            programme=result.enrolment.programme,
+        )
+        entries.append(entry)
+        touched[result.enrolment_id] = result.enrolment
+    for enrolment in touched.values():
+        complete_if_done(enrolment=enrolment)
+    return entries
+
+
+# --- Conversion ("Replacement of Courses") and transfer -----------------------------------------
+
+
+def _lock_enrolment_context(enrolment: Enrolment, outcome: LearningOutcome):
+    if outcome.account.learner_id != enrolment.learner_id:
+        raise CreditBankError(_("The outcome and the enrolment belong to different learners."))
+    if enrolment.status not in OPEN_ENROLMENT_STATES:
+        raise CreditBankError(_("Credits can be applied only to an accepted or studying enrolment."))
+
+
+def _recognised_so_far(learner_id: int, programme_id: int) -> Decimal:
+    conversions = Conversion.objects.filter(learner_id=learner_id, programme_id=programme_id, status=ACTIVE)
+    transfers = Transfer.objects.filter(learner_id=learner_id, programme_id=programme_id, status=ACTIVE)
+    total = Decimal(0)
+    for qs in (conversions, transfers):
+        total += qs.aggregate(s=Sum("credits"))["s"] or Decimal(0)
+    return total
+
+
+def _check_share(enrolment: Enrolment, adding: Decimal) -> None:
+    programme = enrolment.programme
+    limit = (programme.total_credits * settings.CREDITBANK_MAX_RECOGNISED_SHARE).quantize(Decimal("0.1"))
+    so_far = _recognised_so_far(enrolment.learner_id, programme.pk)
+    if so_far + adding > limit:
+        raise CreditBankError(
+            _("At most %(limit)s of this programme's %(total)s credits may come from transfer and conversion; %(used)s already do.")
+            % {"limit": limit, "total": programme.total_credits, "used": so_far}
+        )
+
+
+def _check_source_cap(outcome: LearningOutcome, adding: Decimal, today: datetime.date) -> None:
+    cap = settings.CREDITBANK_YEARLY_SOURCE_CAP
+    same_source = Q(outcome__issuing_body_name=outcome.issuing_body_name)
+    if outcome.issuing_body_id:
+        same_source |= Q(outcome__issuing_body_id=outcome.issuing_body_id)
+    this_year = Q(at__year=today.year, status=ACTIVE, learner_id=outcome.account.learner_id)
+    used = Decimal(0)
+    for model in (Conversion, Transfer):
+        used += model.objects.filter(this_year & same_source).aggregate(s=Sum("credits"))["s"] or Decimal(0)
+    if used + adding > cap:
+        raise CreditBankError(
+            _("At most %(cap)s credits a year may come from %(body)s; %(used)s already have this year.")
+            % {"cap": cap, "body": outcome.issuing_body_name, "used": used}
+        )
+
+
+def _check_available(outcome: LearningOutcome, needed: Decimal) -> None:
+    available = ledger.outcome_available(outcome)
+    if needed > available:
+        raise CreditBankError(
+            _("This outcome has %(available)s credits left to apply; %(needed)s are needed.")
+            % {"available": available, "needed": needed}
+        )
+
+
+@transaction.atomic
+def conversion_apply(
+    *,
+    outcome: LearningOutcome,
+    enrolment: Enrolment,
+    course,
+    rule: ConversionRule,
+    officer,
+    second_outcome: LearningOutcome | None = None,
+) -> Conversion:
+    """Apply a conversion rule: the outcome exempts ``course`` in the enrolment's programme."""
+    outcome = _locked_outcome(outcome)
+    _refuse_own(outcome, officer)
+    enrolment = Enrolment.objects.select_for_update().select_related("programme").get(pk=enrolment.pk)
+    _lock_enrolment_context(enrolment, outcome)
+    today = timezone.localdate()
+    if rule.programme_id != enrolment.programme_id:
+        raise CreditBankError(_("Rule %(rule)s is for another programme.") % {"rule": str(rule)})
+    if not rule.in_force(today):
+        raise CreditBankError(_("Rule %(rule)s is not in force today.") % {"rule": str(rule)})
+    if not rule.courses.filter(pk=course.pk).exists():
+        raise CreditBankError(_("Rule %(rule)s does not replace %(course)s.") % {"rule": str(rule), "course": course.code})
+    if not GroupCourse.objects.filter(programme_id=enrolment.programme_id, course=course).exists():
+        raise CreditBankError(_("%(course)s is not part of this programme.") % {"course": course.code})
+    _check_usable(outcome, today=today, years=rule.max_age_years)
+    if outcome.accreditation.standard.code != rule.standard.code:
+        raise CreditBankError(
+            _("Rule %(rule)s needs an outcome accredited under %(std)s.") % {"rule": str(rule), "std": rule.standard.code}
+        )
+    if rule.min_grade and (outcome.grade or "") < rule.min_grade:
+        raise CreditBankError(_("Rule %(rule)s needs at least grade %(grade)s.") % {"rule": str(rule), "grade": rule.min_grade})
+    if rule.second_standard_id:
+        if second_outcome is None or second_outcome.pk == outcome.pk:
+            raise CreditBankError(
+                _("Rule %(rule)s converges two certificates: it needs a second outcome accredited under %(std)s.")
+                % {"rule": str(rule), "std": rule.second_standard.code}
+            )
+        second_outcome = LearningOutcome.objects.select_related("accreditation__standard").get(pk=second_outcome.pk)
+        if second_outcome.account_id != outcome.account_id:
+            raise CreditBankError(_("Both outcomes must belong to the learner."))
+        _check_usable(second_outcome, today=today, years=rule.max_age_years)
+        if second_outcome.accreditation.standard.code != rule.second_standard.code:
+            raise CreditBankError(
+                _("The second outcome must be accredited under %(std)s.") % {"std": rule.second_standard.code}
+            )
+    elif second_outcome is not None:
+        raise CreditBankError(_("Rule %(rule)s takes one outcome only.") % {"rule": str(rule)})
+    if outcome.level < course.level:
+        raise CreditBankError(
+            _("The outcome's level (%(have)s) is below the course's (%(need)s).") % {"have": outcome.level, "need": course.level}
+        )
+    if CourseResult.objects.filter(enrolment__learner_id=enrolment.learner_id, enrolment__programme_id=enrolment.programme_id, course=course, passed=True).exists():
+        raise CreditBankError(_("%(course)s is already passed: there is nothing to exempt.") % {"course": course.code})
+    if Conversion.objects.filter(learner_id=enrolment.learner_id, programme_id=enrolment.programme_id, course=course, status=ACTIVE).exists():
+        raise CreditBankError(_("%(course)s is already exempted in this programme.") % {"course": course.code})
+    credits = rule.credits
+    _check_available(outcome, credits)
+    _check_share(enrolment, credits)
+    _check_source_cap(outcome, credits, today)
+    conversion = Conversion.objects.create(
+        outcome=outcome,
+        second_outcome=second_outcome,
+        enrolment=enrolment,
+        learner_id=enrolment.learner_id,
+        programme_id=enrolment.programme_id,
+        course=course,
+        rule=rule,
+        credits=credits,
+        approved_by=officer,
+    )
+    ledger.post(
+        account=outcome.account,
+        kind=EntryKind.CONVERSION,
+        amount=-credits,
+        outcome=outcome,
+        key=f"conversion:{conversion.pk}",
+        reason=_("%(course)s exempted under %(rule)s") % {"course": course.code, "rule": str(rule)},
+        actor=officer,
+        level=outcome.level,
+        rule=rule,
+        programme=enrolment.programme,
+        conversion=conversion,
+    )
+    complete_if_done(enrolment=enrolment)
+    return conversion
+
+
+@transaction.atomic
+def transfer_apply(
+    *, outcome: LearningOutcome, enrolment: Enrolment, group: RequirementGroup, credits: Decimal, officer
+) -> Transfer:
+    """Apply credits of an outcome earned elsewhere toward a requirement group of the programme."""
+    outcome = _locked_outcome(outcome)
+    _refuse_own(outcome, officer)
+    enrolment = Enrolment.objects.select_for_update().select_related("programme").get(pk=enrolment.pk)
+    _lock_enrolment_context(enrolment, outcome)
+    today = timezone.localdate()
+    if group.programme_id != enrolment.programme_id:
+        raise CreditBankError(_("That requirement group belongs to another programme."))
+    if credits <= 0:
+        raise CreditBankError(_("Transfer a positive number of credits."))
+    _check_usable(outcome, today=today)
+    if outcome.course_result_id and outcome.course_result.enrolment.programme_id == enrolment.programme_id:
+        raise CreditBankError(_("A result of this programme already counts toward it; it cannot be transferred in."))
+    levels = list(group.courses.values_list("level", flat=True))
+    if levels and outcome.level < min(levels):
+        raise CreditBankError(
+            _("The outcome's level (%(have)s) is below the level of this group's courses (%(need)s).")
+            % {"have": outcome.level, "need": min(levels)}
+        )
+    if Transfer.objects.filter(outcome=outcome, programme_id=enrolment.programme_id, status=ACTIVE).exists():
+        raise CreditBankError(_("Credits of this outcome are already transferred to this programme."))
+    _check_available(outcome, credits)
+    _check_share(enrolment, credits)
+    _check_source_cap(outcome, credits, today)
+    transfer = Transfer.objects.create(
+        outcome=outcome,
+        enrolment=enrolment,
+        learner_id=enrolment.learner_id,
+        programme_id=enrolment.programme_id,
+        group=group,
+        credits=credits,
+        approved_by=officer,
+    )
+    ledger.post(
+        account=outcome.account,
+        kind=EntryKind.TRANSFER,
+        amount=-credits,
+        outcome=outcome,
+        key=f"transfer:{transfer.pk}",
+        reason=_("Transferred to %(programme)s") % {"programme": enrolment.programme.code},
+        actor=officer,
+        level=outcome.level,
+        programme=enrolment.programme,
+        transfer=transfer,
+    )
+    complete_if_done(enrolment=enrolment)
+    return transfer
+
+
+# --- Revocation ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def outcome_revoke(*, outcome: LearningOutcome, officer, reason: str) -> list[LedgerEntry]:
+    """Revoke an accredited outcome: reverse its entries, undo what depended on it, tell the apps above."""
+    outcome = _locked_outcome(outcome)
+    if not reason.strip():
+        raise CreditBankError(_("Give a reason for the revocation."))
+    _move(outcome, to=OS.REVOKED, actor=officer, reason=reason)
+    now = timezone.now()
+    conversions = list(
+        Conversion.objects.select_for_update().filter(Q(outcome=outcome) | Q(second_outcome=outcome), status=ACTIVE)
+    )
+    transfers = list(Transfer.objects.select_for_update().filter(outcome=outcome, status=ACTIVE))
+    for item in [*conversions, *transfers]:
+        item.status, item.reversed_at, item.reversal_reason = REVERSED, now, reason
+        item.save(update_fields=["status", "reversed_at", "reversal_reason"])
+    # Debits are reversed before credits, so the running balance never dips below zero.
+    originals = list(
+        LedgerEntry.objects.filter(Q(outcome=outcome) | Q(conversion__in=conversions), reversed_by__isnull=True)
+        .exclude(kind=EntryKind.REVERSAL)
+        .order_by("amount", "seq")
+    )
+    reversals = []
+    for original in originals:
+        entry, _new = ledger.post(
+            account=original.account,
+            kind=EntryKind.REVERSAL,
+            amount=-original.amount,
+            outcome=original.outcome,
+            key=f"reverse:{original.pk}",
+            reason=_("Reversal of entry %(seq)s: %(why)s") % {"seq": original.seq, "why": reason},
+            actor=officer,
+            level=original.level,
+            rule=original.rule,
+            programme=original.programme,
+            conversion=original.conversion,
+            transfer=original.transfer,
+            reverses=original,
+        )
+        reversals.append(entry)
+    outcome_revoked.send(
+        sender=LearningOutcome, outcome=outcome, conversions=conversions, transfers=transfers, reason=reason
+    )
+    return reversals
+
+
+# --- Standards and rules: versioned, frozen once used -------------------------------------------
+
+
+def standard_in_use(standard: RecognitionStandard) -> bool:
+    return standard.accreditations.exists() or standard.rules.exists() or standard.second_rules.exists()
+
+
+@transaction.atomic
+def standard_save(*, standard: RecognitionStandard, accepted_bodies=None) -> RecognitionStandard:
+    if standard.pk and standard_in_use(RecognitionStandard.objects.get(pk=standard.pk)):
+        raise CreditBankError(
+            _("Standard %(std)s is in use and frozen: publish a new version instead.") % {"std": str(standard)}
+        )
+    standard.full_clean()
+    standard.save()
+    if accepted_bodies is not None:
+        standard.accepted_bodies.set(accepted_bodies)
+    return standard
+
+
+@transaction.atomic
+def standard_new_version(*, standard: RecognitionStandard, effective_from: datetime.date, **changes) -> RecognitionStandard:
+    """Close the current version the day before ``effective_from`` and open the next one."""
+    current = RecognitionStandard.objects.select_for_update().get(pk=standard.pk)
+    latest = RecognitionStandard.objects.filter(code=current.code).order_by("-version").first()
+    if latest.pk != current.pk:
+        raise CreditBankError(_("Only the latest version of a standard gets a successor."))
+    if effective_from <= current.effective_from:
+        raise CreditBankError(_("The new version must start after the current one started."))
+    bodies = list(current.accepted_bodies.all())
+    successor = RecognitionStandard.objects.get(pk=current.pk)
+    successor.pk = None
+    successor.version = current.version + 1
+    successor.effective_from = effective_from
+    successor.effective_to = None
+    successor.created_at = timezone.now()
+    for name, value in changes.items():
+        setattr(successor, name, value)
+    successor.full_clean()
+    successor.save()
+    successor.accepted_bodies.set(bodies)
+    # Closing the old version's validity is not an edit of its meaning: its terms stay as used.
+    RecognitionStandard.objects.filter(pk=current.pk).update(effective_to=effective_from - datetime.timedelta(days=1))
+    return successor
+
+
+def rule_in_use(rule: ConversionRule) -> bool:
+    return rule.conversions.exists()
+
+
+@transaction.atomic
+def rule_save(*, rule: ConversionRule, courses=None) -> ConversionRule:
+    if rule.pk and rule_in_use(ConversionRule.objects.get(pk=rule.pk)):
+        raise CreditBankError(_("Rule %(rule)s is in use and frozen: publish a new version instead.") % {"rule": str(rule)})
+    rule.full_clean()
+    rule.save()
+    if courses is not None:
+        foreign = [c.code for c in courses if not GroupCourse.objects.filter(programme=rule.programme, course=c).exists()]
+        if foreign:
+            raise CreditBankError(_("Not courses of %(programme)s: %(codes)s") % {"programme": rule.programme.code, "codes": ", ".join(foreign)})
+        rule.courses.set(courses)
+    return rule
+
+
+@transaction.atomic
+def rule_new_version(*, rule: ConversionRule, effective_from: datetime.date, **changes) -> ConversionRule:
+    current = ConversionRule.objects.select_for_update().get(pk=rule.pk)
+    latest = ConversionRule.objects.filter(code=current.code).order_by("-version").first()
+    if latest.pk != current.pk:
+        raise CreditBankError(_("Only the latest version of a rule gets a successor."))
+    if effective_from <= current.effective_from:
+        raise CreditBankError(_("The new version must start after the current one started."))
+    courses = list(current.courses.all())
+    successor = ConversionRule.objects.get(pk=current.pk)
+    successor.pk = None
+    successor.version = current.version + 1
+    successor.effective_from = effective_from
+    successor.effective_to = None
+    successor.created_at = timezone.now()
+    for name, value in changes.items():
+        setattr(successor, name, value)
+    successor.full_clean()
+    successor.save()
+    successor.courses.set(courses)
+    ConversionRule.objects.filter(pk=current.pk).update(effective_to=effective_from - datetime.timedelta(days=1))
+    return successor
+
+
+# --- Completion ---------------------------------------------------------------------------------
+
+
+def complete_if_done(*, enrolment: Enrolment) -> bool:
+    """The credit bank's audit decides completion; the enrolment service carries it out."""
+    from creditbank.audit import programme_audit
+    from enrolment import services as enrolment_services
+
+    enrolment = Enrolment.objects.get(pk=enrolment.pk)
+    if enrolment.status != EnrolmentStatus.ACTIVE:
+        return False
+    if not programme_audit(enrolment).complete:
+        return False
+    enrolment_services.enrolment_complete(
+        enrolment=enrolment, actor=None, reason=_("The credit-bank audit found every requirement met.")
+    )
+    return True

@@ -1,0 +1,1 @@
+"""Credit-bank pages: the learner's (learner.py) and the officers' (officer.py)."""

@@ -1,0 +1,5 @@
+from django.http import Http404
+
+
+def placeholder(request):
+    raise Http404
