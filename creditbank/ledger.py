@@ -67,7 +67,7 @@ def lock_account(account_id: int) -> CreditAccount:
 def outcome_available(outcome: LearningOutcome) -> Decimal:
     """Credits of ``outcome`` not yet used: what it brought in, less what was applied from it."""
     total = LedgerEntry.objects.filter(outcome=outcome).aggregate(s=Sum("amount"))["s"]
-    return total if total is not None else ZERO
+    return credits(total) if total is not None else ZERO
 
 
 def post(

