@@ -29,6 +29,8 @@ demo: migrate
 	$(RUN_ENV) $(PY) manage.py load_catalogue
 	$(RUN_ENV) $(PY) manage.py seed_demo
 	$(RUN_ENV) $(PY) manage.py seed_demo_enrolments
+	$(RUN_ENV) $(PY) manage.py load_recognition
+	$(RUN_ENV) $(PY) manage.py seed_demo_credits
 
 run: demo
 	@echo "Serving the portal on http://$(HOST):$(PORT)/ (demo log-ins are listed in README.md)"

@@ -32,7 +32,7 @@ PLAN = {
     "learner4@ouc.example": ("automobile-testing-and-maintenance", "accepted"),
     "learner5@ouc.example": ("logistics-management", "applied"),
 }
-RESULTS = {"learner1@ouc.example": [("ME101", "86"), ("ME102", "78.5"), ("NC201", "92")]}
+RESULTS = {"learner1@ouc.example": [("ME101", "86"), ("ME102", "78.5"), ("NC202", "92")]}
 
 
 class Command(BaseCommand):
