@@ -491,6 +491,7 @@ def transfer_apply(
 def outcome_revoke(*, outcome: LearningOutcome, officer, reason: str) -> list[LedgerEntry]:
     """Revoke an accredited outcome: reverse its entries, undo what depended on it, tell the apps above."""
     outcome = _locked_outcome(outcome)
+    _refuse_own(outcome, officer)
     if not reason.strip():
         raise CreditBankError(_("Give a reason for the revocation."))
     _move(outcome, to=OS.REVOKED, actor=officer, reason=reason)

@@ -112,7 +112,7 @@ def test_a_standard_not_in_force_or_for_other_bodies_is_refused(world, cast):
     assert not LedgerEntry.objects.exists()
 
 
-def test_an_officer_never_accredits_their_own_outcome(world):
+def test_an_officer_never_decides_on_their_own_outcome(world):
     from enrolment.services import learner_register
 
     own = factories.LearningOutcomeFactory(account=services.account_for(learner_register(user=world.officer)))
@@ -122,6 +122,13 @@ def test_an_officer_never_accredits_their_own_outcome(world):
         services.outcome_reject(outcome=own, officer=world.officer, reason="mine")
     own.refresh_from_db()
     assert own.status == "submitted" and not LedgerEntry.objects.exists()
+
+    services.outcome_accredit(outcome=own, standard=world.standard, officer=factories.UserFactory(), reason="a colleague checked it")
+    before = ledger_state()
+    with pytest.raises(CreditBankError, match="own learning outcome"):
+        services.outcome_revoke(outcome=own, officer=world.officer, reason="mine")
+    own.refresh_from_db()
+    assert own.status == "accredited" and ledger_state() == before
 
 
 def test_a_conversion_exempts_a_course_once(world, accredited):
