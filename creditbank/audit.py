@@ -166,8 +166,13 @@ def programme_audit(enrolment: Enrolment, *, hypothetical: list[tuple[object, De
     return Audit(enrolment=enrolment, groups=lines)
 
 
-def what_if(enrolment: Enrolment, *, standard_code: str, level: int) -> tuple[Audit, list[ConversionRule]]:
-    """The audit if an outcome accredited under ``standard_code`` were converted by every rule that fits."""
+def what_if(
+    enrolment: Enrolment, *, standard_code: str, level: int, base: Audit | None = None
+) -> tuple[Audit, list[ConversionRule]]:
+    """The audit if an outcome accredited under ``standard_code`` were converted by every rule that fits.
+
+    ``base`` is the audit as it stands, when the caller already has it.
+    """
     from django.utils import timezone
 
     today = timezone.localdate()
@@ -178,7 +183,7 @@ def what_if(enrolment: Enrolment, *, standard_code: str, level: int) -> tuple[Au
         .order_by("code", "-version")
         if rule.in_force(today)
     ]
-    base = programme_audit(enrolment)
+    base = base or programme_audit(enrolment)
     open_courses = {c.course.pk for g in base.groups for c in g.courses if c.state in {"to do", "failed"}}
     hypothetical = [
         (course, rule.credits, str(rule))

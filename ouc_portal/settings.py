@@ -241,6 +241,11 @@ SPECTACULAR_SETTINGS = {
         "QfLevelEnum": "enrolment.models.QF_LEVELS",
         "OperatingLevelEnum": "schools.models.OperatingLevel",
         "EnrolmentStatusEnum": "enrolment.models.EnrolmentStatus",
+        "OutcomeKindEnum": "creditbank.models.OutcomeKind",
+        "OutcomeStatusEnum": "creditbank.models.OutcomeStatus",
+        "LedgerEntryKindEnum": "creditbank.models.EntryKind",
+        "ApplicationStatusEnum": "creditbank.models.ApplicationStatus",
+        "ConversionModeEnum": "creditbank.models.ConversionMode",
     },
 }
 
