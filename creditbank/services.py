@@ -315,7 +315,7 @@ def _check_share(enrolment: Enrolment, adding: Decimal) -> None:
     if so_far + adding > limit:
         raise CreditBankError(
             _("At most %(limit)s of this programme's %(total)s credits may come from transfer and conversion; %(used)s already do.")
-            % {"limit": limit, "total": programme.total_credits, "used": so_far}
+            % {"limit": limit, "total": ledger.credits(programme.total_credits), "used": ledger.credits(so_far)}
         )
 
 
@@ -331,7 +331,7 @@ def _check_source_cap(outcome: LearningOutcome, adding: Decimal, today: datetime
     if used + adding > cap:
         raise CreditBankError(
             _("At most %(cap)s credits a year may come from %(body)s; %(used)s already have this year.")
-            % {"cap": cap, "body": outcome.issuing_body_name, "used": used}
+            % {"cap": cap, "body": outcome.issuing_body_name, "used": ledger.credits(used)}
         )
 
 
@@ -554,7 +554,9 @@ def standard_save(*, standard: RecognitionStandard, accepted_bodies=None) -> Rec
 
 
 @transaction.atomic
-def standard_new_version(*, standard: RecognitionStandard, effective_from: datetime.date, **changes) -> RecognitionStandard:
+def standard_new_version(
+    *, standard: RecognitionStandard, effective_from: datetime.date, accepted_bodies=None, **changes
+) -> RecognitionStandard:
     """Close the current version the day before ``effective_from`` and open the next one."""
     current = RecognitionStandard.objects.select_for_update().get(pk=standard.pk)
     latest = RecognitionStandard.objects.filter(code=current.code).order_by("-version").first()
@@ -573,7 +575,7 @@ def standard_new_version(*, standard: RecognitionStandard, effective_from: datet
         setattr(successor, name, value)
     successor.full_clean()
     successor.save()
-    successor.accepted_bodies.set(bodies)
+    successor.accepted_bodies.set(bodies if accepted_bodies is None else accepted_bodies)
     # Closing the old version's validity is not an edit of its meaning: its terms stay as used.
     RecognitionStandard.objects.filter(pk=current.pk).update(effective_to=effective_from - datetime.timedelta(days=1))
     return successor
@@ -598,14 +600,16 @@ def rule_save(*, rule: ConversionRule, courses=None) -> ConversionRule:
 
 
 @transaction.atomic
-def rule_new_version(*, rule: ConversionRule, effective_from: datetime.date, **changes) -> ConversionRule:
+def rule_new_version(
+    *, rule: ConversionRule, effective_from: datetime.date, courses=None, **changes
+) -> ConversionRule:
     current = ConversionRule.objects.select_for_update().get(pk=rule.pk)
     latest = ConversionRule.objects.filter(code=current.code).order_by("-version").first()
     if latest.pk != current.pk:
         raise CreditBankError(_("Only the latest version of a rule gets a successor."))
     if effective_from <= current.effective_from:
         raise CreditBankError(_("The new version must start after the current one started."))
-    courses = list(current.courses.all())
+    current_courses = list(current.courses.all())
     successor = ConversionRule.objects.get(pk=current.pk)
     successor.pk = None
     successor.version = current.version + 1
@@ -616,7 +620,11 @@ def rule_new_version(*, rule: ConversionRule, effective_from: datetime.date, **c
         setattr(successor, name, value)
     successor.full_clean()
     successor.save()
-    successor.courses.set(courses)
+    if courses is not None:
+        foreign = [c.code for c in courses if not GroupCourse.objects.filter(programme=successor.programme, course=c).exists()]
+        if foreign:
+            raise CreditBankError(_("Not courses of %(programme)s: %(codes)s") % {"programme": successor.programme.code, "codes": ", ".join(foreign)})
+    successor.courses.set(current_courses if courses is None else courses)
     ConversionRule.objects.filter(pk=current.pk).update(effective_to=effective_from - datetime.timedelta(days=1))
     return successor
 

@@ -307,3 +307,15 @@ def test_completing_the_requirements_completes_the_enrolment(world, accredited, 
     world.enrolment.refresh_from_db()
     assert more and world.enrolment.status == "completed"
     assert world.enrolment.history.last().reason.startswith("The credit-bank audit")
+
+
+def test_a_new_version_may_change_what_it_accepts_and_replaces(world, accredited, cast):
+    standard = services.standard_new_version(
+        standard=world.standard, effective_from=timezone.localdate(), accepted_bodies=[cast.association]
+    )
+    assert list(standard.accepted_bodies.all()) == [cast.association]
+    assert not world.standard.accepted_bodies.exists()
+    rule = services.rule_new_version(rule=world.rule, effective_from=timezone.localdate(), courses=[world.drawing])
+    assert list(rule.courses.all()) == [world.drawing] and list(world.rule.courses.all()) == [world.cnc]
+    with pytest.raises(CreditBankError, match="Not courses of"):
+        services.rule_new_version(rule=rule, effective_from=timezone.localdate() + datetime.timedelta(days=1), courses=[factories.CourseFactory()])
