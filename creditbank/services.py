@@ -646,3 +646,34 @@ def complete_if_done(*, enrolment: Enrolment) -> bool:
         enrolment=enrolment, actor=None, reason=_("The credit-bank audit found every requirement met.")
     )
     return True
+
+
+# --- Expiry -------------------------------------------------------------------------------------
+
+
+def outcomes_expire(*, today: datetime.date | None = None) -> int:
+    """Expire the unused credits of accredited outcomes whose certificate has expired.
+
+    Each outcome expires once (its idempotency key); each in its own transaction, so one learner's
+    problem never holds back the others. Returns how many outcomes expired.
+    """
+    today = today or timezone.localdate()
+    expired = 0
+    candidates = LearningOutcome.objects.filter(status=OS.ACCREDITED, expires_on__lt=today).values_list("pk", flat=True)
+    for outcome_id in candidates.iterator(chunk_size=500):
+        with transaction.atomic():
+            outcome = _locked_outcome(LearningOutcome.objects.only("pk", "account_id").get(pk=outcome_id))
+            left = ledger.outcome_available(outcome)
+            if left <= 0:
+                continue
+            _entry, created = ledger.post(
+                account=outcome.account,
+                kind=EntryKind.EXPIRY,
+                amount=-left,
+                outcome=outcome,
+                key=f"expiry:{outcome.pk}",
+                reason=_("Certificate expired on %(day)s") % {"day": outcome.expires_on.isoformat()},
+                level=outcome.level,
+            )
+            expired += int(created)
+    return expired

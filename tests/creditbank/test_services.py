@@ -319,3 +319,18 @@ def test_a_new_version_may_change_what_it_accepts_and_replaces(world, accredited
     assert list(rule.courses.all()) == [world.drawing] and list(world.rule.courses.all()) == [world.cnc]
     with pytest.raises(CreditBankError, match="Not courses of"):
         services.rule_new_version(rule=rule, effective_from=timezone.localdate() + datetime.timedelta(days=1), courses=[factories.CourseFactory()])
+
+
+def test_unused_credits_of_an_expired_certificate_expire_once(world, accredited, eager):
+    from creditbank.tasks import expire_outcomes
+
+    convert(world, accredited)  # 4 of its 8 credits are used
+    accredited.expires_on = timezone.localdate() - datetime.timedelta(days=1)
+    accredited.save()
+    assert expire_outcomes.delay().get() == 1
+    assert services.outcomes_expire() == 0
+    entry = LedgerEntry.objects.get(kind="expiry")
+    assert entry.amount == Decimal("-4.0") and "expired on" in entry.reason
+    assert ledger.balance(accredited.account) == 0
+    assert Conversion.objects.get().status == "active"  # what was used stays used
+    assert ledger.verify_account(accredited.account) is None
