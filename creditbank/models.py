@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from enrolment.models import (
     QF_LEVELS,
@@ -61,7 +62,7 @@ class OutcomeStatus(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")
     UNDER_REVIEW = "under-review", _("Under review")
     ACCREDITED = "accredited", _("Accredited")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("learning outcome", "Rejected")
     REVOKED = "revoked", _("Revoked")
 
 
