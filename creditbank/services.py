@@ -553,19 +553,15 @@ def standard_save(*, standard: RecognitionStandard, accepted_bodies=None) -> Rec
     return standard
 
 
-@transaction.atomic
-def standard_new_version(
-    *, standard: RecognitionStandard, effective_from: datetime.date, accepted_bodies=None, **changes
-) -> RecognitionStandard:
-    """Close the current version the day before ``effective_from`` and open the next one."""
-    current = RecognitionStandard.objects.select_for_update().get(pk=standard.pk)
-    latest = RecognitionStandard.objects.filter(code=current.code).order_by("-version").first()
+def _successor(model, current, *, effective_from: datetime.date, changes: dict):
+    """The next version of a versioned record (standard or rule); the current one closes the day
+    before. Closing a version's validity is not an edit of its meaning: its terms stay as used."""
+    latest = model.objects.filter(code=current.code).order_by("-version").first()
     if latest.pk != current.pk:
-        raise CreditBankError(_("Only the latest version of a standard gets a successor."))
+        raise CreditBankError(_("Only the latest version of %(code)s gets a successor.") % {"code": current.code})
     if effective_from <= current.effective_from:
         raise CreditBankError(_("The new version must start after the current one started."))
-    bodies = list(current.accepted_bodies.all())
-    successor = RecognitionStandard.objects.get(pk=current.pk)
+    successor = model.objects.get(pk=current.pk)
     successor.pk = None
     successor.version = current.version + 1
     successor.effective_from = effective_from
@@ -575,10 +571,27 @@ def standard_new_version(
         setattr(successor, name, value)
     successor.full_clean()
     successor.save()
-    successor.accepted_bodies.set(bodies if accepted_bodies is None else accepted_bodies)
-    # Closing the old version's validity is not an edit of its meaning: its terms stay as used.
-    RecognitionStandard.objects.filter(pk=current.pk).update(effective_to=effective_from - datetime.timedelta(days=1))
+    model.objects.filter(pk=current.pk).update(effective_to=effective_from - datetime.timedelta(days=1))
     return successor
+
+
+@transaction.atomic
+def standard_new_version(
+    *, standard: RecognitionStandard, effective_from: datetime.date, accepted_bodies=None, **changes
+) -> RecognitionStandard:
+    current = RecognitionStandard.objects.select_for_update().get(pk=standard.pk)
+    bodies = list(current.accepted_bodies.all()) if accepted_bodies is None else accepted_bodies
+    successor = _successor(RecognitionStandard, current, effective_from=effective_from, changes=changes)
+    successor.accepted_bodies.set(bodies)
+    return successor
+
+
+def _check_programme_courses(programme, courses) -> None:
+    foreign = [c.code for c in courses if not GroupCourse.objects.filter(programme=programme, course=c).exists()]
+    if foreign:
+        raise CreditBankError(
+            _("Not courses of %(programme)s: %(codes)s") % {"programme": programme.code, "codes": ", ".join(foreign)}
+        )
 
 
 def rule_in_use(rule: ConversionRule) -> bool:
@@ -592,9 +605,7 @@ def rule_save(*, rule: ConversionRule, courses=None) -> ConversionRule:
     rule.full_clean()
     rule.save()
     if courses is not None:
-        foreign = [c.code for c in courses if not GroupCourse.objects.filter(programme=rule.programme, course=c).exists()]
-        if foreign:
-            raise CreditBankError(_("Not courses of %(programme)s: %(codes)s") % {"programme": rule.programme.code, "codes": ", ".join(foreign)})
+        _check_programme_courses(rule.programme, courses)
         rule.courses.set(courses)
     return rule
 
@@ -604,28 +615,10 @@ def rule_new_version(
     *, rule: ConversionRule, effective_from: datetime.date, courses=None, **changes
 ) -> ConversionRule:
     current = ConversionRule.objects.select_for_update().get(pk=rule.pk)
-    latest = ConversionRule.objects.filter(code=current.code).order_by("-version").first()
-    if latest.pk != current.pk:
-        raise CreditBankError(_("Only the latest version of a rule gets a successor."))
-    if effective_from <= current.effective_from:
-        raise CreditBankError(_("The new version must start after the current one started."))
-    current_courses = list(current.courses.all())
-    successor = ConversionRule.objects.get(pk=current.pk)
-    successor.pk = None
-    successor.version = current.version + 1
-    successor.effective_from = effective_from
-    successor.effective_to = None
-    successor.created_at = timezone.now()
-    for name, value in changes.items():
-        setattr(successor, name, value)
-    successor.full_clean()
-    successor.save()
-    if courses is not None:
-        foreign = [c.code for c in courses if not GroupCourse.objects.filter(programme=successor.programme, course=c).exists()]
-        if foreign:
-            raise CreditBankError(_("Not courses of %(programme)s: %(codes)s") % {"programme": successor.programme.code, "codes": ", ".join(foreign)})
-    successor.courses.set(current_courses if courses is None else courses)
-    ConversionRule.objects.filter(pk=current.pk).update(effective_to=effective_from - datetime.timedelta(days=1))
+    courses = list(current.courses.all()) if courses is None else courses
+    successor = _successor(ConversionRule, current, effective_from=effective_from, changes=changes)
+    _check_programme_courses(successor.programme, courses)
+    successor.courses.set(courses)
     return successor
 
 

@@ -4,6 +4,7 @@ import threading
 from decimal import Decimal
 
 from django.db import connection
+from django.utils import translation
 
 from creditbank import ledger, services
 from creditbank.errors import CreditBankError
@@ -19,7 +20,9 @@ def _race(calls):
     def run(i, call):
         try:
             barrier.wait(timeout=30)
-            outcomes[i] = call()
+            # The active language is per thread: these threads read their refusals in English too.
+            with translation.override("en"):
+                outcomes[i] = call()
         except CreditBankError as exc:
             outcomes[i] = exc
         except BaseException as exc:  # anything else is a bug; the test reports it

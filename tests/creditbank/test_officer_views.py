@@ -561,7 +561,7 @@ def test_a_standard_in_use_is_frozen_and_a_new_version_replaces_it(en, cast, wor
     # Only the latest version gets a successor.
     later = (starts + datetime.timedelta(days=5)).isoformat()
     response = en.post(new_version, {**terms, "effective_from": later, "credit_value": "1"})
-    assert "Only the latest version of a standard gets a successor." in response.content.decode()
+    assert f"Only the latest version of {standard.code} gets a successor." in response.content.decode()
     assert RecognitionStandard.objects.filter(code=standard.code).count() == 2
 
 
