@@ -1,1 +1,181 @@
-"""Models come with their issue; the app is installed so the layout is whole from the start."""
+"""Certificates: types co-run by a school and a partner association, requests that the association
+approves, and the certificates issued from them.
+
+A request produces at most one certificate: the one-to-one from Certificate to its request is held
+by the database, so an issuing task that runs twice (or is retried after failing half-way) finds
+the certificate it made instead of making another. Serial numbers are per school and year, taken
+from a locked counter, and never reused. Verification codes carry 192 random bits.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from enrolment.models import Enrolment, Learner, Programme
+from ouc_portal.i18n import BilingualName
+from schools.models import IndustrySchool, PartnerAssociation
+
+
+class CertificateKind(models.TextChoices):
+    COMPLETION = "completion", _("Programme completion")
+    VOCATIONAL = "vocational", _("Vocational qualification")
+    TRAINING = "training", _("Non-degree training")
+    ONE_PLUS_X = "1+x", _('"1+X" certificate')
+
+
+class CertificateType(BilingualName, models.Model):
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    school = models.ForeignKey(IndustrySchool, on_delete=models.PROTECT, related_name="certificate_types")
+    association = models.ForeignKey(
+        PartnerAssociation, verbose_name=_("approving partner association"), on_delete=models.PROTECT,
+        related_name="certificate_types",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=CertificateKind.choices)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
+    programme = models.ForeignKey(
+        Programme, verbose_name=_("programme certified"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="certificate_types",
+    )
+    validity_years = models.PositiveSmallIntegerField(
+        _("valid for (years)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_("Empty: the certificate does not expire."),
+    )
+
+    class Meta:
+        verbose_name = _("certificate type")
+        verbose_name_plural = _("certificate types")
+        ordering = ["school", "code"]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+
+class RequestStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    UNDER_REVIEW = "under-review", _("Under review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    ISSUED = "issued", _("Issued")
+    REVOKED = "revoked", _("Revoked")
+
+
+R = RequestStatus
+REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
+    R.REQUESTED: frozenset({R.UNDER_REVIEW, R.APPROVED, R.REJECTED}),
+    R.UNDER_REVIEW: frozenset({R.APPROVED, R.REJECTED}),
+    R.APPROVED: frozenset({R.ISSUED}),
+    R.ISSUED: frozenset({R.REVOKED}),
+    R.REJECTED: frozenset(),
+    R.REVOKED: frozenset(),
+}
+OPEN_REQUEST_STATES = frozenset({R.REQUESTED, R.UNDER_REVIEW, R.APPROVED, R.ISSUED})
+
+
+class CertificateRequest(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="certificate_requests")
+    type = models.ForeignKey(CertificateType, on_delete=models.PROTECT, related_name="requests")
+    enrolment = models.ForeignKey(
+        Enrolment, on_delete=models.PROTECT, null=True, blank=True, related_name="certificate_requests"
+    )
+    status = models.CharField(_("status"), max_length=20, choices=RequestStatus.choices, default=R.REQUESTED)
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    # Issuing: attempts so far, and the last failure (staff see it and can retry).
+    issue_attempts = models.PositiveSmallIntegerField(default=0)
+    issue_failed_at = models.DateTimeField(null=True, blank=True)
+    issue_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("certificate request")
+        verbose_name_plural = _("certificate requests")
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["status", "requested_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "type"],
+                condition=Q(status__in=sorted(OPEN_REQUEST_STATES)),
+                name="one_open_request_per_learner_and_type",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} — {self.type} ({self.status})"
+
+
+class RequestStatusChange(models.Model):
+    request = models.ForeignKey(CertificateRequest, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=20, choices=RequestStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=RequestStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["request", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.from_status or '-'} → {self.to_status}"
+
+
+class SerialCounter(models.Model):
+    """The last serial number used by a school in a year; locked while the next one is taken."""
+
+    school = models.ForeignKey(IndustrySchool, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["school", "year"], name="one_counter_per_school_year")]
+
+    def __str__(self) -> str:
+        return f"{self.school_id}/{self.year}: {self.last}"
+
+
+def new_verification_code() -> str:
+    return secrets.token_urlsafe(24)  # 192 random bits, 32 URL-safe characters
+
+
+class Certificate(models.Model):
+    class Status(models.TextChoices):
+        VALID = "valid", _("Valid")
+        REVOKED = "revoked", _("Revoked")
+
+    # One certificate per request, held by the database: the issuing task's idempotency.
+    request = models.OneToOneField(CertificateRequest, on_delete=models.PROTECT, related_name="certificate")
+    school = models.ForeignKey(IndustrySchool, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    number = models.PositiveIntegerField()
+    serial = models.CharField(_("serial number"), max_length=100, unique=True)
+    verification_code = models.CharField(max_length=64, unique=True, default=new_verification_code, editable=False)
+    issued_on = models.DateField(_("issued on"))
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    pdf = models.FileField(upload_to="certificates/", blank=True)
+    credential = models.JSONField(_("signed credential"), null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.VALID)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revocation_reason = models.TextField(blank=True)
+    # Set when something it was built on (a learning outcome) is revoked: staff must review it.
+    flagged_at = models.DateTimeField(null=True, blank=True)
+    flag_reason = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        ordering = ["-issued_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "year", "number"], name="serial_once_per_school_year")
+        ]
+
+    def __str__(self) -> str:
+        return self.serial

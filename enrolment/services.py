@@ -31,7 +31,7 @@ from enrolment.models import (
     ProgrammeStatus,
     RequirementGroup,
 )
-from enrolment.signals import learner_registered
+from enrolment.signals import enrolment_completed, learner_registered
 from ouc_portal.tasks import enqueue_on_commit
 
 S = EnrolmentStatus
@@ -365,7 +365,10 @@ def enrolment_activate(*, enrolment: Enrolment, actor, reason: str = "") -> Enro
 @transaction.atomic
 def enrolment_complete(*, enrolment: Enrolment, actor, reason: str = "") -> Enrolment:
     enrolment, _intake = _locked_enrolment(enrolment)
-    return enrolment_transition(enrolment=enrolment, to=S.COMPLETED, actor=actor, reason=reason)
+    enrolment = enrolment_transition(enrolment=enrolment, to=S.COMPLETED, actor=actor, reason=reason)
+    # The certificates app opens the completion certificate request in this same transaction.
+    enrolment_completed.send(sender=Enrolment, enrolment=enrolment)
+    return enrolment
 
 
 # --- Results ------------------------------------------------------------------------------------

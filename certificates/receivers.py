@@ -1,0 +1,19 @@
+"""The certificates app's side of the lower apps' signals: runs inside the sender's transaction."""
+
+from django.dispatch import receiver
+
+from certificates import services
+from creditbank.signals import outcome_revoked
+from enrolment.signals import enrolment_completed
+
+
+@receiver(enrolment_completed, dispatch_uid="certificates.request_on_completion")
+def open_completion_requests(sender, enrolment, **kwargs) -> None:
+    services.requests_for_completion(enrolment=enrolment)
+
+
+@receiver(outcome_revoked, dispatch_uid="certificates.flag_on_revocation")
+def flag_certificates(sender, outcome, conversions, transfers, reason, **kwargs) -> None:
+    enrolments = {c.enrolment_id for c in conversions} | {t.enrolment_id for t in transfers}
+    if enrolments:
+        services.certificates_flag(enrolment_ids=enrolments, reason=reason)
