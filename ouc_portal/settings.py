@@ -294,3 +294,8 @@ CREDITBANK_CURRENCY_YEARS = env_int("CREDITBANK_CURRENCY_YEARS", 5, minimum=1, m
 CREDITBANK_YEARLY_SOURCE_CAP = env_decimal("CREDITBANK_YEARLY_SOURCE_CAP", "30", minimum="0.5")
 # Evidence files: PDF, JPEG or PNG, at most this many bytes each.
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+
+# --- Certificates -----------------------------------------------------------------------------
+# The Ed25519 key that signs issued credentials: a 32-byte hex seed or a multibase private key.
+# Never committed; issuing refuses to run without it.
+CREDENTIAL_SIGNING_KEY = env_str("CREDENTIAL_SIGNING_KEY")
