@@ -10,21 +10,50 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from creditbank import ledger
 from creditbank.models import (
     Accreditation,
+    ApplicationStatus,
     Conversion,
+    ConversionRule,
     CreditAccount,
+    EntryKind,
     LearningOutcome,
     LedgerEntry,
     OutcomeEvidence,
+    OutcomeStatus,
     OutcomeStatusChange,
     RecognitionStandard,
     Transfer,
 )
-from enrolment.models import CourseResult, Enrolment, EnrolmentStatusChange, Learner
+from enrolment.models import (
+    Course,
+    CourseResult,
+    Enrolment,
+    EnrolmentStatus,
+    EnrolmentStatusChange,
+    Learner,
+    Programme,
+    RequirementGroup,
+)
+
+# Enrolments toward which credits may be applied (services.OPEN_ENROLMENT_STATES reads this).
+OPEN_ENROLMENT_STATES = frozenset({EnrolmentStatus.ACCEPTED, EnrolmentStatus.ACTIVE})
 
 # --- The learner's account ----------------------------------------------------------------------
 
@@ -71,20 +100,14 @@ class OutcomePage:
     evidence: list[OutcomeEvidence]
 
 
-def learner_outcome(*, learner: Learner, public_id) -> OutcomePage:
-    """One of the learner's outcomes with everything about it; another learner's raises
-    ``LearningOutcome.DoesNotExist``."""
-    outcome = LearningOutcome.objects.select_related("account__learner", "issuing_body", "course_result__course").get(
-        public_id=public_id, account__learner=learner
-    )
-    accreditation = Accreditation.objects.filter(outcome=outcome).select_related("standard").first()
+def _outcome_page(outcome: LearningOutcome) -> OutcomePage:
     return OutcomePage(
         outcome=outcome,
-        history=list(OutcomeStatusChange.objects.filter(outcome=outcome).order_by("at", "pk")),
-        accreditation=accreditation,
+        history=list(OutcomeStatusChange.objects.filter(outcome=outcome).select_related("actor").order_by("at", "pk")),
+        accreditation=Accreditation.objects.filter(outcome=outcome).select_related("standard", "officer").first(),
         conversions=list(
             Conversion.objects.filter(Q(outcome=outcome) | Q(second_outcome=outcome))
-            .select_related("course", "programme", "rule")
+            .select_related("course", "programme", "rule", "outcome", "second_outcome")
             .order_by("at", "pk")
         ),
         transfers=list(
@@ -94,6 +117,16 @@ def learner_outcome(*, learner: Learner, public_id) -> OutcomePage:
             LedgerEntry.objects.filter(outcome=outcome).select_related("rule", "programme").order_by("seq")
         ),
         evidence=list(OutcomeEvidence.objects.filter(outcome=outcome).order_by("uploaded_at", "pk")),
+    )
+
+
+def learner_outcome(*, learner: Learner, public_id) -> OutcomePage:
+    """One of the learner's outcomes with everything about it; another learner's raises
+    ``LearningOutcome.DoesNotExist``."""
+    return _outcome_page(
+        LearningOutcome.objects.select_related("account__learner", "issuing_body", "course_result__course").get(
+            public_id=public_id, account__learner=learner
+        )
     )
 
 
@@ -111,13 +144,13 @@ def evidence_for_download(*, public_id, learner: Learner | None, officer: bool) 
 # --- Standards ----------------------------------------------------------------------------------
 
 
+def in_force(day: datetime.date) -> Q:
+    """Versions of standards or rules in force on ``day``."""
+    return Q(effective_from__lte=day) & (Q(effective_to__isnull=True) | Q(effective_to__gte=day))
+
+
 def standards_in_force(*, day: datetime.date | None = None) -> QuerySet[RecognitionStandard]:
-    day = day or timezone.localdate()
-    return (
-        RecognitionStandard.objects.filter(effective_from__lte=day)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
-        .order_by("code", "-version")
-    )
+    return RecognitionStandard.objects.filter(in_force(day or timezone.localdate())).order_by("code", "-version")
 
 
 # --- The what-if view ---------------------------------------------------------------------------
@@ -418,3 +451,195 @@ def lifelong_file(*, learner: Learner) -> dict:
         "transfers": data_transfers,
         "ledger": data_ledger,
     }
+
+
+# --- The officers' desk -------------------------------------------------------------------------
+
+
+def officer_queue(*, statuses: list[str], kind: str | None = None) -> QuerySet[LearningOutcome]:
+    """Outcomes waiting for an officer, oldest submission first, with what a queue row shows read in
+    the same query whatever the page's length."""
+    outcomes = LearningOutcome.objects.filter(status__in=statuses)
+    if kind:
+        outcomes = outcomes.filter(kind=kind)
+    return (
+        outcomes.select_related("account__learner__user")
+        .annotate(evidence_count=Count("evidence"))
+        .order_by("submitted_at", "pk")
+    )
+
+
+def officer_outcome(*, public_id) -> OutcomePage:
+    """Any learner's outcome with everything about it; an unknown id raises ``DoesNotExist``."""
+    return _outcome_page(
+        LearningOutcome.objects.select_related(
+            "account__learner__user", "account__learner__centre", "issuing_body", "course_result__course"
+        ).get(public_id=public_id)
+    )
+
+
+def standards_for_outcome(
+    *, outcome: LearningOutcome, day: datetime.date | None = None
+) -> QuerySet[RecognitionStandard]:
+    """Standards in force that accept the outcome's kind (an empty list of kinds accepts every kind).
+
+    The kinds are a JSON list, which SQLite cannot search inside; standards are few, so they are
+    filtered here and handed back as a queryset a form field can validate against.
+    """
+    day = day or timezone.localdate()
+    fitting = [
+        pk
+        for pk, kinds in RecognitionStandard.objects.filter(in_force(day)).values_list(
+            "pk", "outcome_kinds"
+        )
+        if not kinds or outcome.kind in kinds
+    ]
+    return RecognitionStandard.objects.filter(pk__in=fitting).order_by("code", "-version")
+
+
+@dataclass
+class RevocationPreview:
+    """What revoking an outcome would do, read the way ``services.outcome_revoke`` selects it."""
+
+    conversions: list[Conversion]
+    transfers: list[Transfer]
+    entries: list[LedgerEntry]  # the entries that would be reversed, each undone by ``-amount``
+
+    @property
+    def moves(self) -> list[tuple[LedgerEntry, Decimal]]:
+        """Each entry with the amount its reversal will post."""
+        return [(entry, -entry.amount) for entry in self.entries]
+
+    @property
+    def balance_change(self) -> Decimal:
+        return -sum((entry.amount for entry in self.entries), Decimal("0.0"))
+
+
+def revocation_preview(*, outcome: LearningOutcome) -> RevocationPreview:
+    conversions = list(
+        Conversion.objects.filter(
+            Q(outcome=outcome) | Q(second_outcome=outcome), status=ApplicationStatus.ACTIVE
+        )
+        .select_related("course", "programme", "rule", "outcome", "learner__user")
+        .order_by("at", "pk")
+    )
+    transfers = list(
+        Transfer.objects.filter(outcome=outcome, status=ApplicationStatus.ACTIVE)
+        .select_related("programme", "group")
+        .order_by("at", "pk")
+    )
+    entries = list(
+        LedgerEntry.objects.filter(
+            Q(outcome=outcome) | Q(conversion__in=conversions), reversed_by__isnull=True
+        )
+        .exclude(kind=EntryKind.REVERSAL)
+        .select_related("outcome", "programme", "rule")
+        .order_by("seq")
+    )
+    return RevocationPreview(conversions=conversions, transfers=transfers, entries=entries)
+
+
+def officer_standards(*, day: datetime.date | None = None) -> QuerySet[RecognitionStandard]:
+    """Every standard and version, with whether it is in force, in use (frozen), and the latest."""
+    day = day or timezone.localdate()
+    return RecognitionStandard.objects.annotate(
+        in_force_now=ExpressionWrapper(in_force(day), output_field=BooleanField()),
+        in_use=ExpressionWrapper(
+            Q(Exists(Accreditation.objects.filter(standard=OuterRef("pk"))))
+            | Q(Exists(ConversionRule.objects.filter(standard=OuterRef("pk"))))
+            | Q(Exists(ConversionRule.objects.filter(second_standard=OuterRef("pk")))),
+            output_field=BooleanField(),
+        ),
+        latest=~Exists(
+            RecognitionStandard.objects.filter(
+                code=OuterRef("code"), version__gt=OuterRef("version")
+            )
+        ),
+    ).order_by("code", "-version")
+
+
+def officer_rules(*, day: datetime.date | None = None) -> QuerySet[ConversionRule]:
+    day = day or timezone.localdate()
+    return (
+        ConversionRule.objects.annotate(
+            in_force_now=ExpressionWrapper(in_force(day), output_field=BooleanField()),
+            in_use=Exists(Conversion.objects.filter(rule=OuterRef("pk"))),
+            latest=~Exists(
+                ConversionRule.objects.filter(
+                    code=OuterRef("code"), version__gt=OuterRef("version")
+                )
+            ),
+        )
+        .select_related("standard", "second_standard", "programme", "approving_body")
+        .prefetch_related(Prefetch("courses", queryset=Course.objects.order_by("code")))
+        .order_by("code", "-version")
+    )
+
+
+@dataclass
+class LearnerDesk:
+    """What an officer needs to apply a learner's credits: the outcomes, and the open enrolments."""
+
+    learner: Learner
+    account: CreditAccount | None
+    balance: Decimal
+    outcomes: list[LearningOutcome]  # every outcome, newest first
+    accredited_outcomes: QuerySet[LearningOutcome]  # with ``available`` credits
+    usable_outcomes: QuerySet[LearningOutcome]  # accredited, with credits left to apply
+    enrolments: list[Enrolment]
+
+
+def learner_desk(*, public_id) -> LearnerDesk:
+    """A learner by public id (``Learner.DoesNotExist`` if unknown). Reads only: a learner without
+    a credit account yet shows an empty one rather than having one opened by a GET."""
+    learner = Learner.objects.select_related("user", "centre").get(public_id=public_id)
+    account = CreditAccount.objects.filter(learner=learner).first()
+    accredited = (
+        LearningOutcome.objects.filter(account__learner=learner, status=OutcomeStatus.ACCREDITED)
+        .select_related("accreditation__standard")
+        .annotate(available=Coalesce(Sum("entries__amount"), Value(Decimal("0.0"))))
+        .order_by("-achieved_on", "-pk")
+    )
+    return LearnerDesk(
+        learner=learner,
+        account=account,
+        balance=ledger.balance(account) if account else ledger.ZERO,
+        outcomes=list(
+            LearningOutcome.objects.filter(account__learner=learner).order_by(
+                "-submitted_at", "-pk"
+            )
+        ),
+        accredited_outcomes=accredited,
+        usable_outcomes=accredited.filter(available__gt=0),
+        enrolments=list(
+            Enrolment.objects.filter(learner=learner, status__in=OPEN_ENROLMENT_STATES)
+            .select_related("programme__school", "intake__centre")
+            .order_by("applied_at", "pk")
+        ),
+    )
+
+
+def rules_in_force(
+    *, programme: Programme, day: datetime.date | None = None
+) -> QuerySet[ConversionRule]:
+    day = day or timezone.localdate()
+    return (
+        ConversionRule.objects.filter(in_force(day), programme=programme)
+        .select_related("standard", "second_standard")
+        .order_by("code", "-version")
+    )
+
+
+def programme_courses(*, programme: Programme) -> QuerySet[Course]:
+    return Course.objects.filter(group_memberships__programme=programme).order_by("code")
+
+
+def programme_groups(*, programme: Programme) -> QuerySet[RequirementGroup]:
+    return RequirementGroup.objects.filter(programme=programme).order_by("position", "pk")
+
+
+def school_enrolment_for_audit(*, school, public_id) -> Enrolment:
+    """One enrolment in ``school``'s programmes; another school's raises ``Enrolment.DoesNotExist``."""
+    return Enrolment.objects.select_related(
+        "programme__school", "learner__user", "intake__centre"
+    ).get(public_id=public_id, programme__school=school)

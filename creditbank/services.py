@@ -37,6 +37,7 @@ from creditbank.models import (
     RecognitionStandard,
     Transfer,
 )
+from creditbank.selectors import OPEN_ENROLMENT_STATES
 from creditbank.signals import outcome_revoked
 from enrolment.models import (
     CourseResult,
@@ -50,9 +51,6 @@ from enrolment.models import (
 OS = OutcomeStatus
 ACTIVE = ApplicationStatus.ACTIVE
 REVERSED = ApplicationStatus.REVERSED
-# Enrolments toward which credits may be applied.
-OPEN_ENROLMENT_STATES = frozenset({EnrolmentStatus.ACCEPTED, EnrolmentStatus.ACTIVE})
-
 
 # --- Accounts -----------------------------------------------------------------------------------
 
@@ -344,6 +342,13 @@ def _check_available(outcome: LearningOutcome, needed: Decimal) -> None:
         )
 
 
+def _check_limits(outcome: LearningOutcome, enrolment: Enrolment, credits: Decimal, today: datetime.date) -> None:
+    """What every application of credits must respect, checked under the account lock."""
+    _check_available(outcome, credits)
+    _check_share(enrolment, credits)
+    _check_source_cap(outcome, credits, today)
+
+
 @transaction.atomic
 def conversion_apply(
     *,
@@ -400,9 +405,7 @@ def conversion_apply(
     if Conversion.objects.filter(learner_id=enrolment.learner_id, programme_id=enrolment.programme_id, course=course, status=ACTIVE).exists():
         raise CreditBankError(_("%(course)s is already exempted in this programme.") % {"course": course.code})
     credits = rule.credits
-    _check_available(outcome, credits)
-    _check_share(enrolment, credits)
-    _check_source_cap(outcome, credits, today)
+    _check_limits(outcome, enrolment, credits, today)
     conversion = Conversion.objects.create(
         outcome=outcome,
         second_outcome=second_outcome,
@@ -456,9 +459,7 @@ def transfer_apply(
         )
     if Transfer.objects.filter(outcome=outcome, programme_id=enrolment.programme_id, status=ACTIVE).exists():
         raise CreditBankError(_("Credits of this outcome are already transferred to this programme."))
-    _check_available(outcome, credits)
-    _check_share(enrolment, credits)
-    _check_source_cap(outcome, credits, today)
+    _check_limits(outcome, enrolment, credits, today)
     transfer = Transfer.objects.create(
         outcome=outcome,
         enrolment=enrolment,

@@ -12,28 +12,12 @@ programme audits (``school_audit``), read-only, at /manage/<school>/enrolments/<
 
 from __future__ import annotations
 
-import datetime
-from dataclasses import dataclass
-from decimal import Decimal
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import (
-    BooleanField,
-    Count,
-    Exists,
-    ExpressionWrapper,
-    OuterRef,
-    Prefetch,
-    Q,
-    QuerySet,
-    Sum,
-    Value,
-)
-from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -48,19 +32,11 @@ from creditbank.audit import programme_audit
 from creditbank.errors import CreditBankError
 from creditbank.models import (
     OUTCOME_TRANSITIONS,
-    Accreditation,
-    ApplicationStatus,
-    Conversion,
     ConversionRule,
-    CreditAccount,
-    EntryKind,
     LearningOutcome,
-    LedgerEntry,
     OutcomeEvidence,
     OutcomeStatus,
-    OutcomeStatusChange,
     RecognitionStandard,
-    Transfer,
 )
 from creditbank.officer_forms import (
     AccreditForm,
@@ -75,7 +51,7 @@ from creditbank.officer_forms import (
     add_service_error,
 )
 from creditbank.selectors import OutcomePage
-from enrolment.models import Course, Enrolment, Learner, Programme, RequirementGroup
+from enrolment.models import Enrolment, Learner
 from schools.models import IndustrySchool
 from schools.roles import require_school_admin, roles_for
 
@@ -107,236 +83,6 @@ def _refusal(exc: CreditBankError | ledger.LedgerError) -> str:
 REFUSALS = (CreditBankError, ledger.LedgerError)
 
 
-# --- Reads of the officers' pages ---------------------------------------------------------------
-# They belong with creditbank/selectors.py and can move there as they are (that module's imports
-# are its owner's to extend): each takes what it reads by keyword and returns querysets, instances
-# or plain data; nothing here writes.
-
-
-def officer_queue(*, statuses: list[str], kind: str | None = None) -> QuerySet[LearningOutcome]:
-    """Outcomes waiting for an officer, oldest submission first, with what a queue row shows read in
-    the same query whatever the page's length."""
-    outcomes = LearningOutcome.objects.filter(status__in=statuses)
-    if kind:
-        outcomes = outcomes.filter(kind=kind)
-    return (
-        outcomes.select_related("account__learner__user")
-        .annotate(evidence_count=Count("evidence"))
-        .order_by("submitted_at", "pk")
-    )
-
-
-def officer_outcome(*, public_id) -> OutcomePage:
-    """Any learner's outcome with everything about it; an unknown id raises ``DoesNotExist``."""
-    outcome = LearningOutcome.objects.select_related(
-        "account__learner__user",
-        "account__learner__centre",
-        "issuing_body",
-        "course_result__course",
-    ).get(public_id=public_id)
-    accreditation = (
-        Accreditation.objects.filter(outcome=outcome).select_related("standard", "officer").first()
-    )
-    return OutcomePage(
-        outcome=outcome,
-        history=list(
-            OutcomeStatusChange.objects.filter(outcome=outcome)
-            .select_related("actor")
-            .order_by("at", "pk")
-        ),
-        accreditation=accreditation,
-        conversions=list(
-            Conversion.objects.filter(Q(outcome=outcome) | Q(second_outcome=outcome))
-            .select_related("course", "programme", "rule", "outcome", "second_outcome")
-            .order_by("at", "pk")
-        ),
-        transfers=list(
-            Transfer.objects.filter(outcome=outcome)
-            .select_related("programme", "group")
-            .order_by("at", "pk")
-        ),
-        entries=list(
-            LedgerEntry.objects.filter(outcome=outcome)
-            .select_related("rule", "programme")
-            .order_by("seq")
-        ),
-        evidence=list(
-            OutcomeEvidence.objects.filter(outcome=outcome).order_by("uploaded_at", "pk")
-        ),
-    )
-
-
-def _in_force(day: datetime.date) -> Q:
-    return Q(effective_from__lte=day) & (Q(effective_to__isnull=True) | Q(effective_to__gte=day))
-
-
-def standards_for_outcome(
-    *, outcome: LearningOutcome, day: datetime.date | None = None
-) -> QuerySet[RecognitionStandard]:
-    """Standards in force that accept the outcome's kind (an empty list of kinds accepts every kind).
-
-    The kinds are a JSON list, which SQLite cannot search inside; standards are few, so they are
-    filtered here and handed back as a queryset a form field can validate against.
-    """
-    day = day or timezone.localdate()
-    fitting = [
-        pk
-        for pk, kinds in RecognitionStandard.objects.filter(_in_force(day)).values_list(
-            "pk", "outcome_kinds"
-        )
-        if not kinds or outcome.kind in kinds
-    ]
-    return RecognitionStandard.objects.filter(pk__in=fitting).order_by("code", "-version")
-
-
-@dataclass
-class RevocationPreview:
-    """What revoking an outcome would do, read the way ``services.outcome_revoke`` selects it."""
-
-    conversions: list[Conversion]
-    transfers: list[Transfer]
-    entries: list[LedgerEntry]  # the entries that would be reversed, each undone by ``-amount``
-
-    @property
-    def moves(self) -> list[tuple[LedgerEntry, Decimal]]:
-        """Each entry with the amount its reversal will post."""
-        return [(entry, -entry.amount) for entry in self.entries]
-
-    @property
-    def balance_change(self) -> Decimal:
-        return -sum((entry.amount for entry in self.entries), Decimal("0.0"))
-
-
-def revocation_preview(*, outcome: LearningOutcome) -> RevocationPreview:
-    conversions = list(
-        Conversion.objects.filter(
-            Q(outcome=outcome) | Q(second_outcome=outcome), status=ApplicationStatus.ACTIVE
-        )
-        .select_related("course", "programme", "rule", "outcome", "learner__user")
-        .order_by("at", "pk")
-    )
-    transfers = list(
-        Transfer.objects.filter(outcome=outcome, status=ApplicationStatus.ACTIVE)
-        .select_related("programme", "group")
-        .order_by("at", "pk")
-    )
-    entries = list(
-        LedgerEntry.objects.filter(
-            Q(outcome=outcome) | Q(conversion__in=conversions), reversed_by__isnull=True
-        )
-        .exclude(kind=EntryKind.REVERSAL)
-        .select_related("outcome", "programme", "rule")
-        .order_by("seq")
-    )
-    return RevocationPreview(conversions=conversions, transfers=transfers, entries=entries)
-
-
-def officer_standards(*, day: datetime.date | None = None) -> QuerySet[RecognitionStandard]:
-    """Every standard and version, with whether it is in force, in use (frozen), and the latest."""
-    day = day or timezone.localdate()
-    return RecognitionStandard.objects.annotate(
-        in_force_now=ExpressionWrapper(_in_force(day), output_field=BooleanField()),
-        in_use=ExpressionWrapper(
-            Q(Exists(Accreditation.objects.filter(standard=OuterRef("pk"))))
-            | Q(Exists(ConversionRule.objects.filter(standard=OuterRef("pk"))))
-            | Q(Exists(ConversionRule.objects.filter(second_standard=OuterRef("pk")))),
-            output_field=BooleanField(),
-        ),
-        latest=~Exists(
-            RecognitionStandard.objects.filter(
-                code=OuterRef("code"), version__gt=OuterRef("version")
-            )
-        ),
-    ).order_by("code", "-version")
-
-
-def officer_rules(*, day: datetime.date | None = None) -> QuerySet[ConversionRule]:
-    day = day or timezone.localdate()
-    return (
-        ConversionRule.objects.annotate(
-            in_force_now=ExpressionWrapper(_in_force(day), output_field=BooleanField()),
-            in_use=Exists(Conversion.objects.filter(rule=OuterRef("pk"))),
-            latest=~Exists(
-                ConversionRule.objects.filter(
-                    code=OuterRef("code"), version__gt=OuterRef("version")
-                )
-            ),
-        )
-        .select_related("standard", "second_standard", "programme", "approving_body")
-        .prefetch_related(Prefetch("courses", queryset=Course.objects.order_by("code")))
-        .order_by("code", "-version")
-    )
-
-
-@dataclass
-class LearnerDesk:
-    """What an officer needs to apply a learner's credits: the outcomes, and the open enrolments."""
-
-    learner: Learner
-    account: CreditAccount | None
-    balance: Decimal
-    outcomes: list[LearningOutcome]  # every outcome, newest first
-    accredited_outcomes: QuerySet[LearningOutcome]  # with ``available`` credits
-    usable_outcomes: QuerySet[LearningOutcome]  # accredited, with credits left to apply
-    enrolments: list[Enrolment]
-
-
-def learner_desk(*, public_id) -> LearnerDesk:
-    """A learner by public id (``Learner.DoesNotExist`` if unknown). Reads only: a learner without
-    a credit account yet shows an empty one rather than having one opened by a GET."""
-    learner = Learner.objects.select_related("user", "centre").get(public_id=public_id)
-    account = CreditAccount.objects.filter(learner=learner).first()
-    accredited = (
-        LearningOutcome.objects.filter(account__learner=learner, status=OutcomeStatus.ACCREDITED)
-        .select_related("accreditation__standard")
-        .annotate(available=Coalesce(Sum("entries__amount"), Value(Decimal("0.0"))))
-        .order_by("-achieved_on", "-pk")
-    )
-    return LearnerDesk(
-        learner=learner,
-        account=account,
-        balance=ledger.balance(account) if account else ledger.ZERO,
-        outcomes=list(
-            LearningOutcome.objects.filter(account__learner=learner).order_by(
-                "-submitted_at", "-pk"
-            )
-        ),
-        accredited_outcomes=accredited,
-        usable_outcomes=accredited.filter(available__gt=0),
-        enrolments=list(
-            Enrolment.objects.filter(learner=learner, status__in=services.OPEN_ENROLMENT_STATES)
-            .select_related("programme__school", "intake__centre")
-            .order_by("applied_at", "pk")
-        ),
-    )
-
-
-def rules_in_force(
-    *, programme: Programme, day: datetime.date | None = None
-) -> QuerySet[ConversionRule]:
-    day = day or timezone.localdate()
-    return (
-        ConversionRule.objects.filter(_in_force(day), programme=programme)
-        .select_related("standard", "second_standard")
-        .order_by("code", "-version")
-    )
-
-
-def programme_courses(*, programme: Programme) -> QuerySet[Course]:
-    return Course.objects.filter(group_memberships__programme=programme).order_by("code")
-
-
-def programme_groups(*, programme: Programme) -> QuerySet[RequirementGroup]:
-    return RequirementGroup.objects.filter(programme=programme).order_by("position", "pk")
-
-
-def school_enrolment_for_audit(*, school, public_id) -> Enrolment:
-    """One enrolment in ``school``'s programmes; another school's raises ``Enrolment.DoesNotExist``."""
-    return Enrolment.objects.select_related(
-        "programme__school", "learner__user", "intake__centre"
-    ).get(public_id=public_id, programme__school=school)
-
-
 # --- The queue --------------------------------------------------------------------------------
 
 
@@ -345,7 +91,7 @@ def school_enrolment_for_audit(*, school, public_id) -> Enrolment:
 def home(request: HttpRequest) -> HttpResponse:
     filters = QueueFilterForm(request.GET)
     statuses, kind = filters.values()
-    page = Paginator(officer_queue(statuses=statuses, kind=kind), QUEUE_PAGE_SIZE).get_page(
+    page = Paginator(selectors.officer_queue(statuses=statuses, kind=kind), QUEUE_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(request, "creditbank/officer/queue.html", {"filters": filters, "page_obj": page})
@@ -356,7 +102,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _outcome_or_404(public_id) -> OutcomePage:
     try:
-        return officer_outcome(public_id=public_id)
+        return selectors.officer_outcome(public_id=public_id)
     except LearningOutcome.DoesNotExist:
         raise Http404 from None
 
@@ -374,7 +120,7 @@ REVOKE_REASON_REQUIRED = gettext_lazy("Give a reason for the revocation.")
 def outcome_review(request: HttpRequest, public_id) -> HttpResponse:
     page = _outcome_or_404(public_id)
     outcome = page.outcome
-    standards = standards_for_outcome(outcome=outcome)
+    standards = selectors.standards_for_outcome(outcome=outcome)
     posted = request.POST.get("action") if request.method == "POST" else None
     accredit_form = AccreditForm(
         request.POST if posted == "accredit" else None, standards=standards, prefix="accredit"
@@ -471,7 +217,7 @@ def outcome_revoke(request: HttpRequest, public_id) -> HttpResponse:
                 % {"title": outcome.title, "n": len(reversals)},
             )
             return redirect(_outcome_url(outcome))
-    preview = revocation_preview(outcome=outcome)
+    preview = selectors.revocation_preview(outcome=outcome)
     balance = ledger.balance(outcome.account)
     return render(
         request,
@@ -518,7 +264,7 @@ def _standard_or_404(code: str, version: int) -> RecognitionStandard:
 @require_GET
 def standard_list(request: HttpRequest) -> HttpResponse:
     return render(
-        request, "creditbank/officer/standard_list.html", {"standards": officer_standards()}
+        request, "creditbank/officer/standard_list.html", {"standards": selectors.officer_standards()}
     )
 
 
@@ -606,7 +352,7 @@ def _rule_or_404(code: str, version: int) -> ConversionRule:
 @officer_required
 @require_GET
 def rule_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "creditbank/officer/rule_list.html", {"rules": officer_rules()})
+    return render(request, "creditbank/officer/rule_list.html", {"rules": selectors.officer_rules()})
 
 
 def _rule_form_page(request: HttpRequest, rule: ConversionRule) -> HttpResponse:
@@ -672,7 +418,7 @@ def rule_new_version(request: HttpRequest, code: str, version: int) -> HttpRespo
 # --- Applying credits to a learner's enrolments ------------------------------------------------
 
 
-def _enrolment_forms(request: HttpRequest, desk: LearnerDesk, posted: str | None) -> list[dict]:
+def _enrolment_forms(request: HttpRequest, desk: selectors.LearnerDesk, posted: str | None) -> list[dict]:
     """Per open enrolment: its audit and the two forms, the one that was posted bound."""
     today = timezone.localdate()
     rows = []
@@ -685,14 +431,14 @@ def _enrolment_forms(request: HttpRequest, desk: LearnerDesk, posted: str | None
             prefix=conversion_prefix,
             outcomes=desk.usable_outcomes,
             second_outcomes=desk.accredited_outcomes,
-            rules=rules_in_force(programme=programme, day=today),
-            courses=programme_courses(programme=programme),
+            rules=selectors.rules_in_force(programme=programme, day=today),
+            courses=selectors.programme_courses(programme=programme),
         )
         transfer = TransferApplyForm(
             request.POST if posted == transfer_prefix else None,
             prefix=transfer_prefix,
             outcomes=desk.usable_outcomes,
-            groups=programme_groups(programme=programme),
+            groups=selectors.programme_groups(programme=programme),
         )
         rows.append(
             {
@@ -709,7 +455,7 @@ def _enrolment_forms(request: HttpRequest, desk: LearnerDesk, posted: str | None
 @require_http_methods(["GET", "POST"])
 def learner(request: HttpRequest, public_id) -> HttpResponse:
     try:
-        desk = learner_desk(public_id=public_id)
+        desk = selectors.learner_desk(public_id=public_id)
     except Learner.DoesNotExist:
         raise Http404 from None
     posted = request.POST.get("form") if request.method == "POST" else None
@@ -780,7 +526,7 @@ def school_audit(request: HttpRequest, school_slug: str, public_id) -> HttpRespo
     if not roles.is_credit_officer():
         require_school_admin(request.user, school.pk)
     try:
-        enrolment = school_enrolment_for_audit(school=school, public_id=public_id)
+        enrolment = selectors.school_enrolment_for_audit(school=school, public_id=public_id)
     except Enrolment.DoesNotExist:
         raise Http404 from None
     return render(
