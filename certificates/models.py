@@ -9,6 +9,7 @@ from a locked counter, and never reused. Verification codes carry 192 random bit
 
 from __future__ import annotations
 
+import datetime
 import secrets
 import uuid
 
@@ -18,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from enrolment.models import Enrolment, Learner, Programme
 from ouc_portal.i18n import BilingualName
@@ -89,6 +91,10 @@ class CertificateRequest(models.Model):
     )
     status = models.CharField(_("status"), max_length=20, choices=RequestStatus.choices, default=R.REQUESTED)
     requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    # A bulk decision this request was part of (its page shows the batch's progress).
+    batch = models.ForeignKey(
+        "ReviewBatch", on_delete=models.SET_NULL, null=True, blank=True, related_name="requests"
+    )
     # Issuing: attempts so far, and the last failure (staff see it and can retry).
     issue_attempts = models.PositiveSmallIntegerField(default=0)
     issue_failed_at = models.DateTimeField(null=True, blank=True)
@@ -142,8 +148,47 @@ class SerialCounter(models.Model):
         return f"{self.school_id}/{self.year}: {self.last}"
 
 
+class ReviewBatch(models.Model):
+    """Many requests approved (or rejected) by one reviewer at once; its page follows their issuing."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", _("Approve")
+        REJECT = "reject", pgettext_lazy("certificate request", "Reject")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(PartnerAssociation, on_delete=models.PROTECT, related_name="+")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    size = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.decision} × {self.size} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
 def new_verification_code() -> str:
     return secrets.token_urlsafe(24)  # 192 random bits, 32 URL-safe characters
+
+
+class StatusListCounter(models.Model):
+    """The last index handed out in the revocation status list that credentials point to.
+
+    Certificates and transcripts share one index space; list ``n`` holds indexes
+    ``n * STATUS_LIST_SIZE`` to ``(n + 1) * STATUS_LIST_SIZE - 1``.
+    """
+
+    purpose = models.CharField(max_length=20, unique=True)
+    last = models.BigIntegerField(default=-1)
+
+    def __str__(self) -> str:
+        return f"{self.purpose}: {self.last}"
+
+
+STATUS_LIST_SIZE = 131072  # 16 KiB of bits: the Bitstring Status List minimum, for herd privacy
 
 
 class Certificate(models.Model):
@@ -162,6 +207,8 @@ class Certificate(models.Model):
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
     pdf = models.FileField(upload_to="certificates/", blank=True)
     credential = models.JSONField(_("signed credential"), null=True, blank=True)
+    # Position in the revocation status list named in the credential's credentialStatus.
+    status_index = models.BigIntegerField(null=True, blank=True, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.VALID)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.TextField(blank=True)
@@ -179,3 +226,62 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return self.serial
+
+    @property
+    def is_ready(self) -> bool:
+        """Issued in full: the signed credential and the PDF are stored."""
+        return self.credential is not None and bool(self.pdf)
+
+    def status_on(self, day: datetime.date | None = None) -> str:
+        """valid, revoked or expired, on ``day`` (today by default)."""
+        if self.status == self.Status.REVOKED:
+            return "revoked"
+        day = day or timezone.localdate()
+        if self.expires_on is not None and self.expires_on <= day:
+            return "expired"
+        return "valid"
+
+
+class Transcript(models.Model):
+    """A learner's credit-bank record at one moment, as PDF and signed CLR 2.0 credential.
+
+    A newer ready transcript supersedes the older ones; they stay verifiable, as superseded.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        WORKING = "working", _("Working")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="transcripts")
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    built_at = models.DateTimeField(_("built"), null=True, blank=True)
+    verification_code = models.CharField(max_length=64, unique=True, default=new_verification_code, editable=False)
+    pdf = models.FileField(upload_to="transcripts/", blank=True)
+    credential = models.JSONField(_("signed credential"), null=True, blank=True)
+    status_index = models.BigIntegerField(null=True, blank=True, unique=True)
+    superseded_by = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="supersedes"
+    )
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    # Set when an outcome it lists is revoked: staff must review it.
+    flagged_at = models.DateTimeField(null=True, blank=True)
+    flag_reason = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("transcript")
+        verbose_name_plural = _("transcripts")
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["learner", "status", "-requested_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.learner} @ {self.requested_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    def status_on(self, day: datetime.date | None = None) -> str:
+        """valid or superseded (a transcript records a moment; it does not expire)."""
+        return "superseded" if self.superseded_by_id else "valid"
