@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import IntegrityError, transaction
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,7 +25,10 @@ from certificates.models import (
     CertificateType,
     RequestStatus,
     RequestStatusChange,
+    ReviewBatch,
     SerialCounter,
+    StatusListCounter,
+    Transcript,
 )
 from enrolment.models import Enrolment, EnrolmentStatus, Learner
 from ouc_portal.tasks import enqueue_on_commit
@@ -110,6 +114,75 @@ def request_reject(*, request: CertificateRequest, reviewer, reason: str) -> Cer
     return request
 
 
+MAX_BATCH = 2000
+
+
+def requests_bulk_decide(
+    *, reviewer, association, request_ids: list[int], decision: str, reason: str = ""
+) -> ReviewBatch:
+    """Approve or reject many requests of one association at once, as one batch.
+
+    Every id must be a request of ``association`` that can still be decided (requested or under
+    review); otherwise nothing is decided and the error names the first one that cannot be. Each
+    approval queues its own issuing task after the commit; the batch's page follows them.
+    """
+    if decision not in ReviewBatch.Decision.values:
+        raise CertificateError(_("Choose to approve or to reject."))
+    if decision == ReviewBatch.Decision.REJECT and not reason.strip():
+        raise CertificateError(_("Give the learners a reason for the rejection."))
+    ids = sorted(set(request_ids))
+    if not ids:
+        raise CertificateError(_("Select at least one request."))
+    if len(ids) > MAX_BATCH:
+        raise CertificateError(_("At most %(max)d requests can be decided at once.") % {"max": MAX_BATCH})
+    if not roles_for(reviewer).reviews_for(association.pk):
+        raise CertificateError(_("Only reviewers of %(body)s decide on this request.") % {"body": association.name})
+    with transaction.atomic():
+        requests = list(
+            CertificateRequest.objects.select_for_update()
+            .filter(pk__in=ids, type__association=association)
+            .select_related("type__association", "learner")
+            .order_by("pk")
+        )
+        if len(requests) != len(ids):
+            raise CertificateError(_("Some selected requests are not in your association's queue any more."))
+        batch = ReviewBatch.objects.create(
+            association=association, reviewer=reviewer, decision=decision, reason=reason, size=len(requests)
+        )
+        to = R.APPROVED if decision == ReviewBatch.Decision.APPROVE else R.REJECTED
+        for request in requests:
+            if to not in REQUEST_TRANSITIONS.get(request.status, frozenset()):
+                raise CertificateError(
+                    _("The request of %(learner)s is %(status)s and cannot be decided again.")
+                    % {"learner": request.learner, "status": R(request.status).label}
+                )
+        changes = [
+            RequestStatusChange(request=r, from_status=r.status, to_status=to, actor=reviewer, reason=reason)
+            for r in requests
+        ]
+        RequestStatusChange.objects.bulk_create(changes, batch_size=500)
+        CertificateRequest.objects.filter(pk__in=ids).update(status=to, batch=batch)
+        if to == R.APPROVED:
+            from certificates.tasks import issue_certificate
+
+            for request in requests:
+                enqueue_on_commit(issue_certificate, request.pk)
+    return batch
+
+
+def batch_progress(*, batch: ReviewBatch) -> dict[str, int]:
+    """How far a batch has come: requests by state, and how many failed to issue."""
+    counts = {status: 0 for status in R.values}
+    for row in batch.requests.values("status").annotate(n=models.Count("pk")).order_by():
+        counts[row["status"]] = row["n"]
+    counts["failed"] = batch.requests.filter(status=R.APPROVED, issue_failed_at__isnull=False).count()
+    counts["total"] = batch.size
+    waiting = counts[R.APPROVED] - counts["failed"]
+    counts["waiting"] = waiting
+    counts["done"] = batch.size - waiting
+    return counts
+
+
 def _next_serial(school, year: int) -> tuple[int, str]:
     counter, _created = SerialCounter.objects.get_or_create(school=school, year=year)
     counter = SerialCounter.objects.select_for_update().get(pk=counter.pk)
@@ -118,9 +191,21 @@ def _next_serial(school, year: int) -> tuple[int, str]:
     return counter.last, f"{school.slug.upper()}-{year}-{counter.last:06d}"
 
 
+def _next_status_index() -> int:
+    counter, _created = StatusListCounter.objects.get_or_create(purpose="revocation")
+    counter = StatusListCounter.objects.select_for_update().get(pk=counter.pk)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return counter.last
+
+
 @transaction.atomic
-def certificate_issue(*, request_id: int, today: datetime.date | None = None) -> Certificate:
-    """Issue the certificate of an approved request; running it again returns the same certificate."""
+def certificate_allocate(*, request_id: int, today: datetime.date | None = None) -> Certificate:
+    """The certificate row of an approved request, with its serial and status-list index.
+
+    The first of the issue's two steps, kept short because it holds the school's serial counter:
+    the serial is taken once, and a later run (a retry, a second delivery) finds the row again.
+    """
     request = _locked(CertificateRequest(pk=request_id))
     existing = Certificate.objects.filter(request=request).first()
     if existing is not None:
@@ -130,18 +215,59 @@ def certificate_issue(*, request_id: int, today: datetime.date | None = None) ->
     today = today or timezone.localdate()
     number, serial = _next_serial(request.type.school, today.year)
     years = request.type.validity_years
-    certificate = Certificate.objects.create(
+    return Certificate.objects.create(
         request=request,
         school=request.type.school,
         year=today.year,
         number=number,
         serial=serial,
         issued_on=today,
-        expires_on=today.replace(year=today.year + years) if years else None,
+        expires_on=_add_years(today, years) if years else None,
+        status_index=_next_status_index(),
     )
-    _move(request, to=R.ISSUED, actor=None)
-    CertificateRequest.objects.filter(pk=request.pk).update(issue_failed_at=None, issue_error="")
-    return certificate
+
+
+def _add_years(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February into a common year
+        return day.replace(year=day.year + years, day=28)
+
+
+def certificate_issue(*, request_id: int, today: datetime.date | None = None) -> Certificate:
+    """Issue an approved request: the row and serial, then the signed credential and the PDF.
+
+    Safe to run twice and to retry after failing anywhere: the row (and so the serial) is made
+    once; the credential and PDF are made outside any lock and stored only if no other run has
+    stored them first. The request becomes issued, and the learner is told, in that last step.
+    """
+    from certificates.credentials.builders import certificate_credential
+    from certificates.rendering import certificate_pdf
+
+    certificate = certificate_allocate(request_id=request_id, today=today)
+    if certificate.is_ready:
+        return certificate
+    certificate = Certificate.objects.select_related(
+        "request__learner__user", "request__type__school", "request__type__association", "request__type__programme",
+        "request__enrolment", "school",
+    ).get(pk=certificate.pk)
+    credential = certificate_credential(certificate)  # signed, schema-valid and self-verified
+    pdf = certificate_pdf(certificate)
+    with transaction.atomic():
+        request = _locked(certificate.request)
+        stored = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if stored.is_ready:
+            return stored
+        stored.credential = credential
+        stored.pdf.save(f"{stored.serial}.pdf", ContentFile(pdf), save=False)
+        stored.save(update_fields=["credential", "pdf"])
+        if request.status == R.APPROVED:
+            _move(request, to=R.ISSUED, actor=None)
+        CertificateRequest.objects.filter(pk=request.pk).update(issue_failed_at=None, issue_error="")
+        from certificates.tasks import send_certificate_issued
+
+        enqueue_on_commit(send_certificate_issued, stored.pk)
+    return stored
 
 
 def request_issue_failed(*, request_id: int, error: str) -> None:
@@ -182,3 +308,74 @@ def certificates_flag(*, enrolment_ids: set[int], reason: str) -> int:
     return Certificate.objects.filter(
         request__enrolment_id__in=enrolment_ids, status=Certificate.Status.VALID, flagged_at__isnull=True
     ).update(flagged_at=timezone.now(), flag_reason=reason)
+
+
+def transcripts_flag(*, learner_id: int, since: datetime.datetime, reason: str) -> int:
+    """Flag the learner's transcripts built since ``since`` (they list a now-revoked outcome)."""
+    return Transcript.objects.filter(
+        learner_id=learner_id, status=Transcript.Status.READY, built_at__gte=since, flagged_at__isnull=True
+    ).update(flagged_at=timezone.now(), flag_reason=reason)
+
+
+# -- transcripts ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def transcript_request(*, learner: Learner) -> Transcript:
+    """Queue a transcript of the learner's record now; one waiting at a time is enough."""
+    from certificates.tasks import build_transcript
+
+    Learner.objects.select_for_update().get(pk=learner.pk)  # one click, one transcript
+    waiting = Transcript.objects.filter(
+        learner=learner, status__in=[Transcript.Status.QUEUED, Transcript.Status.WORKING]
+    ).first()
+    if waiting is not None:
+        return waiting
+    transcript = Transcript.objects.create(learner=learner)
+    enqueue_on_commit(build_transcript, transcript.pk)
+    return transcript
+
+
+def transcript_build(*, transcript_id: int) -> Transcript:
+    """Build a queued transcript: the record, the signed CLR credential, the PDF; then it
+    supersedes the learner's older transcripts. Safe to run twice: a ready one is left alone."""
+    from certificates.credentials.builders import transcript_credential
+    from certificates.rendering import transcript_pdf
+    from certificates.records import transcript_record
+
+    with transaction.atomic():
+        transcript = Transcript.objects.select_for_update().select_related("learner__user").get(pk=transcript_id)
+        if transcript.status == Transcript.Status.READY:
+            return transcript
+        transcript.status = Transcript.Status.WORKING
+        transcript.attempts += 1
+        if transcript.status_index is None:
+            transcript.status_index = _next_status_index()
+        transcript.save(update_fields=["status", "attempts", "status_index"])
+    record = transcript_record(learner=transcript.learner)
+    credential = transcript_credential(transcript, record)
+    pdf = transcript_pdf(transcript, record)
+    with transaction.atomic():
+        stored = Transcript.objects.select_for_update().get(pk=transcript.pk)
+        if stored.status == Transcript.Status.READY:
+            return stored
+        now = timezone.now()
+        stored.credential = credential
+        stored.pdf.save(f"transcript-{stored.public_id}.pdf", ContentFile(pdf), save=False)
+        stored.status = Transcript.Status.READY
+        stored.built_at = record.at
+        stored.error = ""
+        stored.save(update_fields=["credential", "pdf", "status", "built_at", "error"])
+        Transcript.objects.filter(
+            learner_id=stored.learner_id, status=Transcript.Status.READY, superseded_by__isnull=True, built_at__lt=record.at
+        ).exclude(pk=stored.pk).update(superseded_by=stored, superseded_at=now)
+        from certificates.tasks import send_transcript_ready
+
+        enqueue_on_commit(send_transcript_ready, stored.pk)
+    return stored
+
+
+def transcript_failed(*, transcript_id: int, error: str) -> None:
+    Transcript.objects.filter(pk=transcript_id).exclude(status=Transcript.Status.READY).update(
+        status=Transcript.Status.FAILED, error=error[:2000]
+    )

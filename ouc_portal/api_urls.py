@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("schools.api.urls")),
     path("", include("enrolment.api.urls")),
     path("", include("creditbank.api.urls")),
+    path("", include("certificates.api.urls")),
 ]

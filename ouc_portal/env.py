@@ -7,7 +7,10 @@ typo in a deployment stops start-up instead of silently falling back to a defaul
 from __future__ import annotations
 
 import os
+import secrets
+import time
 from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
@@ -144,3 +147,25 @@ def env_decimal(
     if maximum is not None and number > Decimal(maximum):
         raise ImproperlyConfigured(f"{name}={number} is above the maximum of {maximum}.")
     return number
+
+
+def development_signing_key(path: Path) -> str:
+    """A development-only Ed25519 seed (hex), made once at ``path`` and read back afterwards.
+
+    Several processes (test workers, a Celery worker) may start at once: the file is created
+    exclusively, and a process that loses the race reads the winner's key.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _attempt in range(50):
+            value = path.read_text(encoding="ascii").strip()
+            if len(value) == 64:
+                return value
+            time.sleep(0.02)  # the winner is still writing
+        raise ImproperlyConfigured(f"{path} does not hold a 64-digit hex key; delete it to make a new one") from None
+    value = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(value + "\n")
+    return value

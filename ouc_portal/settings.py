@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from ouc_portal.env import (
+    development_signing_key,
     env_bool,
     env_choice,
     env_database,
@@ -297,5 +298,10 @@ EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 5 * 1024 * 1024, minimum=1024
 
 # --- Certificates -----------------------------------------------------------------------------
 # The Ed25519 key that signs issued credentials: a 32-byte hex seed or a multibase private key.
-# Never committed; issuing refuses to run without it.
+# Never committed. With DEBUG on and no key set, a development key is made once and kept in
+# var/credential-signing.key (ignored by git) so `make run` and the tests can issue; with DEBUG off
+# a missing key stops `check --deploy` and issuing refuses to run.
 CREDENTIAL_SIGNING_KEY = env_str("CREDENTIAL_SIGNING_KEY")
+CREDENTIAL_DEVELOPMENT_KEY_FILE = BASE_DIR / "var" / "credential-signing.key"
+if not CREDENTIAL_SIGNING_KEY and DEBUG:
+    CREDENTIAL_SIGNING_KEY = development_signing_key(CREDENTIAL_DEVELOPMENT_KEY_FILE)

@@ -247,3 +247,38 @@ class ConversionRuleFactory(factory.django.DjangoModelFactory):
     mode = "both"
     credits = Decimal("4")
     effective_from = datetime.date(2020, 1, 1)
+
+
+# -- certificates ----------------------------------------------------------------------------
+
+
+class CertificateTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "certificates.CertificateType"
+
+    code = factory.Sequence(lambda n: f"certificate-type-{n}")
+    school = factory.SubFactory(IndustrySchoolFactory)
+    association = factory.SubFactory(PartnerAssociationFactory)
+    kind = "completion"
+    name_en = factory.Sequence(lambda n: f"Certificate of completion {n}")
+    name_zh = "结业证书"
+    programme = factory.SubFactory(ProgrammeFactory, school=factory.SelfAttribute("..school"))
+    validity_years = None
+
+
+def completed_request(*, learner: Learner, cert_type=None, **type_fields):
+    """A learner's completed enrolment in the type's programme and the request it opened.
+
+    Goes through the services, so the request and its history are exactly what the portal makes.
+    """
+    from certificates import services as certificate_services
+    from enrolment.models import Enrolment, EnrolmentStatus
+
+    cert_type = cert_type or CertificateTypeFactory(**type_fields)
+    enrolment = Enrolment.objects.create(
+        learner=learner,
+        intake=IntakeFactory(programme=cert_type.programme),
+        programme=cert_type.programme,
+        status=EnrolmentStatus.COMPLETED,
+    )
+    return certificate_services.request_open(learner=learner, type=cert_type, enrolment=enrolment)

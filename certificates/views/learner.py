@@ -1,0 +1,7 @@
+"""The learner's certificates and transcripts (/me/certificates/)."""
+
+from django.http import Http404
+
+
+def home(request):
+    raise Http404
