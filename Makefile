@@ -31,6 +31,8 @@ demo: migrate
 	$(RUN_ENV) $(PY) manage.py seed_demo_enrolments
 	$(RUN_ENV) $(PY) manage.py load_recognition
 	$(RUN_ENV) $(PY) manage.py seed_demo_credits
+	$(RUN_ENV) $(PY) manage.py load_certificate_types
+	$(RUN_ENV) $(PY) manage.py seed_demo_certificates
 
 run: demo
 	@echo "Serving the portal on http://$(HOST):$(PORT)/ (demo log-ins are listed in README.md)"

@@ -7,4 +7,4 @@ class CertificatesConfig(AppConfig):
     verbose_name = _("Certificates")
 
     def ready(self) -> None:
-        from certificates import receivers  # noqa: F401  (connects signal receivers)
+        from certificates import checks, receivers  # noqa: F401  (registers checks, connects receivers)

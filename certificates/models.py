@@ -47,6 +47,12 @@ class CertificateType(BilingualName, models.Model):
         Programme, verbose_name=_("programme certified"), on_delete=models.PROTECT, null=True, blank=True,
         related_name="certificate_types",
     )
+    # A certificate earned by a credit-bank route instead of a programme: a learner with an active
+    # conversion under this rule (any version of its code) is eligible.
+    rule = models.ForeignKey(
+        "creditbank.ConversionRule", verbose_name=_("conversion rule certified"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="certificate_types",
+    )
     validity_years = models.PositiveSmallIntegerField(
         _("valid for (years)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(50)],
         help_text=_("Empty: the certificate does not expire."),

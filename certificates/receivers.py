@@ -17,3 +17,7 @@ def flag_certificates(sender, outcome, conversions, transfers, reason, **kwargs)
     enrolments = {c.enrolment_id for c in conversions} | {t.enrolment_id for t in transfers}
     if enrolments:
         services.certificates_flag(enrolment_ids=enrolments, reason=reason)
+    # Every transcript built since the outcome counted lists it.
+    accreditation = getattr(outcome, "accreditation", None)
+    since = accreditation.at if accreditation is not None else outcome.submitted_at
+    services.transcripts_flag(learner_id=outcome.account.learner_id, since=since, reason=reason)

@@ -56,14 +56,48 @@ def _require_reviewer(actor, request: CertificateRequest) -> None:
         raise CertificateError(_("Only reviewers of %(body)s decide on this request.") % {"body": request.type.association.name})
 
 
-@transaction.atomic
-def request_open(*, learner: Learner, type: CertificateType, enrolment: Enrolment | None = None, actor=None) -> CertificateRequest:
-    """Open a request; a completion certificate needs the learner's completed enrolment in its programme."""
-    if type.kind == CertificateKind.COMPLETION:
+def _evidence(*, learner: Learner, type: CertificateType, enrolment: Enrolment | None) -> Enrolment:
+    """The enrolment a request rests on, or an error saying why the learner is not eligible.
+
+    A type that certifies a programme needs the learner's completed enrolment in it; a type that
+    certifies a conversion rule needs an active conversion under that rule (any version of its code).
+    """
+    if type.programme_id:
+        if enrolment is None:
+            enrolment = (
+                Enrolment.objects.filter(learner=learner, programme_id=type.programme_id, status=EnrolmentStatus.COMPLETED)
+                .order_by("-pk")
+                .first()
+            )
         if enrolment is None or enrolment.learner_id != learner.pk or enrolment.programme_id != type.programme_id:
-            raise CertificateError(_("A completion certificate needs your enrolment in %(programme)s.") % {"programme": type.programme})
+            raise CertificateError(_("This certificate needs your enrolment in %(programme)s.") % {"programme": type.programme})
         if enrolment.status != EnrolmentStatus.COMPLETED:
             raise CertificateError(_("The programme is not completed yet."))
+        return enrolment
+    if type.rule_id:
+        from creditbank.models import ApplicationStatus, Conversion
+
+        conversion = (
+            Conversion.objects.filter(
+                learner=learner, rule__code=type.rule.code, rule__programme_id=type.rule.programme_id,
+                status=ApplicationStatus.ACTIVE,
+            )
+            .select_related("enrolment")
+            .order_by("-at")
+            .first()
+        )
+        if conversion is None:
+            raise CertificateError(
+                _("This certificate needs credits converted under rule %(rule)s, and you have none.") % {"rule": type.rule.code}
+            )
+        return conversion.enrolment
+    raise CertificateError(_("This certificate is not open to requests."))
+
+
+@transaction.atomic
+def request_open(*, learner: Learner, type: CertificateType, enrolment: Enrolment | None = None, actor=None) -> CertificateRequest:
+    """Open a request for a certificate the learner is eligible for (see ``_evidence``)."""
+    enrolment = _evidence(learner=learner, type=type, enrolment=enrolment)
     if CertificateRequest.objects.filter(learner=learner, type=type, status__in=OPEN_REQUEST_STATES).exists():
         raise CertificateError(_("You already have a request for this certificate."))
     try:

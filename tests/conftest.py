@@ -183,6 +183,8 @@ class CeleryWorker:
     mail_dir: Path
     log_path: Path
     process: subprocess.Popen
+    # Where the worker stores files (issued PDFs); tests point settings.MEDIA_ROOT here to read them.
+    media_root: Path
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -237,6 +239,8 @@ def celery_worker_process(
     mail_dir = base / "mail"
     mail_dir.mkdir()
     log_path = base / "worker.log"
+    media_root = base / "media"
+    media_root.mkdir()
 
     env = {key: value for key, value in os.environ.items() if not key.startswith("EMAIL_")}
     env.update(
@@ -249,6 +253,7 @@ def celery_worker_process(
         CELERY_TASK_DEFAULT_QUEUE=queue,
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
         EMAIL_FILE_PATH=str(mail_dir),
+        MEDIA_ROOT=str(media_root),
         PYTHONUNBUFFERED="1",
     )
     # Anything a previous test queued while no worker ran is stale: start from an empty queue.
@@ -267,7 +272,7 @@ def celery_worker_process(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    worker = CeleryWorker(queue, hostname, mail_dir, log_path, process)
+    worker = CeleryWorker(queue, hostname, mail_dir, log_path, process, media_root)
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -103,6 +103,7 @@ def test_deploy_checks_pass_with_production_settings() -> None:
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(48)[:64],
         ALLOWED_HOSTS="portal.example",
+        CREDENTIAL_SIGNING_KEY=secrets.token_hex(32),
     )
     result = run_python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -245,3 +246,15 @@ def test_the_cache_never_shares_the_brokers_redis_database():
         "redis://:secret@cache.internal:6380/1?ssl_cert_reqs=none"
     )
     assert redis_url_for_db("redis://127.0.0.1:6379", 1) == "redis://127.0.0.1:6379/1"
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [(None, "CREDENTIAL_SIGNING_KEY is not set"), ("abc123", "CREDENTIAL_SIGNING_KEY is malformed")],
+)
+def test_deploy_checks_refuse_a_missing_or_malformed_signing_key(key, message) -> None:
+    values = {"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(48)[:64], "ALLOWED_HOSTS": "portal.example"}
+    if key:
+        values["CREDENTIAL_SIGNING_KEY"] = key
+    result = run_python(["manage.py", "check", "--deploy"], clean_env(**values))
+    assert result.returncode != 0 and message in result.stdout + result.stderr

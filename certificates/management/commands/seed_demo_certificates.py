@@ -1,0 +1,72 @@
+"""Demo certificates for `make run` (local use only), told through the services.
+
+learner2 (李娜) takes the CNC teacher-training programme at the OUC Education and Training Centre,
+passes its three courses, and so completes it: the completion opens her certificate request, the
+Education Development Center of Mechanical Industry's reviewer approves it, and (Celery being eager
+under `make run`) it is issued at once, with its PDF and signed credential. She also asks for a
+transcript. Her certificate's verification page is the one to open first.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from certificates import services
+from certificates.models import Certificate, CertificateRequest
+from enrolment import results
+from enrolment import services as enrolment_services
+from enrolment.models import Enrolment, Intake, Learner
+from ouc_portal.accounts.models import User
+from schools.models import Membership
+
+PROGRAMME = "cnc-teacher-training"
+LEARNER = "learner2@ouc.example"
+SCORES = {"TT301": "88", "TT302": "91", "TT303": "79"}
+
+
+class Command(BaseCommand):
+    help = "A demo certificate and transcript (needs seed_demo_enrolments and load_certificate_types)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="run even with DEBUG off")
+
+    def handle(self, *args, force: bool, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("Demo data is for local use: DEBUG is off (use --force to insist).")
+        learner = Learner.objects.filter(user__email=LEARNER).first()
+        admin = User.objects.filter(is_superuser=True).order_by("pk").first()
+        reviewer = User.objects.filter(
+            memberships__role=Membership.Role.REVIEWER,
+            memberships__association__slug="mechanical-industry-education-development-centre",
+        ).first()
+        intake = Intake.objects.filter(programme__slug=PROGRAMME).order_by("-opens_at").first()
+        if not (learner and admin and reviewer and intake):
+            raise CommandError("Run seed_demo, load_catalogue, seed_demo_enrolments and load_certificate_types first.")
+        if Enrolment.objects.filter(learner=learner, programme=intake.programme).exists():
+            self.stdout.write(self.style.SUCCESS("Demo certificates: 0 created."))
+            return
+        with transaction.atomic():
+            enrolment = enrolment_services.enrolment_apply(learner=learner, intake=intake).enrolment
+            enrolment_services.enrolment_accept(enrolment=enrolment, actor=admin, reason="Demo: entry requirements met.")
+            enrolment_services.enrolment_activate(enrolment=enrolment, actor=admin)
+            day = timezone.localdate() - datetime.timedelta(days=2)
+            for course in intake.programme.groups.all()[0].courses.order_by("code"):
+                results.result_record(
+                    enrolment=enrolment, course=course, score=Decimal(SCORES.get(course.code, "80")), assessed_on=day,
+                    actor=admin,
+                )
+        enrolment.refresh_from_db()
+        request = CertificateRequest.objects.filter(learner=learner, enrolment=enrolment).first()
+        if request is None:
+            raise CommandError(f"Completing {PROGRAMME} opened no certificate request: run load_certificate_types first.")
+        services.request_approve(request=request, reviewer=reviewer, reason="Demo: all three courses passed.")
+        certificate = Certificate.objects.filter(request=request).first()
+        transcript = services.transcript_request(learner=learner)
+        where = f"{settings.SITE_URL}/verify/{certificate.verification_code}/" if certificate else "(queued)"
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo certificates: 1 created ({where}); transcript {transcript.status}.")
+        )
