@@ -20,7 +20,6 @@ from certificates.models import (
     OPEN_REQUEST_STATES,
     REQUEST_TRANSITIONS,
     Certificate,
-    CertificateKind,
     CertificateRequest,
     CertificateType,
     RequestStatus,
@@ -54,6 +53,8 @@ def _locked(request: CertificateRequest) -> CertificateRequest:
 def _require_reviewer(actor, request: CertificateRequest) -> None:
     if not roles_for(actor).reviews_for(request.type.association_id):
         raise CertificateError(_("Only reviewers of %(body)s decide on this request.") % {"body": request.type.association.name})
+    if request.learner.user_id == actor.pk:
+        raise CertificateError(_("You cannot decide on your own certificate: another reviewer must."))
 
 
 def _evidence(*, learner: Learner, type: CertificateType, enrolment: Enrolment | None) -> Enrolment:
@@ -110,9 +111,9 @@ def request_open(*, learner: Learner, type: CertificateType, enrolment: Enrolmen
 
 
 def requests_for_completion(*, enrolment: Enrolment) -> list[CertificateRequest]:
-    """A completed enrolment opens its programme's completion certificate requests by itself."""
+    """A completed enrolment opens a request for every certificate type of its programme by itself."""
     opened = []
-    for cert_type in CertificateType.objects.filter(programme_id=enrolment.programme_id, kind=CertificateKind.COMPLETION):
+    for cert_type in CertificateType.objects.filter(programme_id=enrolment.programme_id):
         if not CertificateRequest.objects.filter(learner_id=enrolment.learner_id, type=cert_type, status__in=OPEN_REQUEST_STATES).exists():
             opened.append(request_open(learner=enrolment.learner, type=cert_type, enrolment=enrolment, actor=None))
     return opened
@@ -185,6 +186,8 @@ def requests_bulk_decide(
         )
         to = R.APPROVED if decision == ReviewBatch.Decision.APPROVE else R.REJECTED
         for request in requests:
+            if request.learner.user_id == reviewer.pk:
+                raise CertificateError(_("You cannot decide on your own certificate: another reviewer must."))
             if to not in REQUEST_TRANSITIONS.get(request.status, frozenset()):
                 raise CertificateError(
                     _("The request of %(learner)s is %(status)s and cannot be decided again.")
@@ -206,7 +209,7 @@ def requests_bulk_decide(
 
 def batch_progress(*, batch: ReviewBatch) -> dict[str, int]:
     """How far a batch has come: requests by state, and how many failed to issue."""
-    counts = {status: 0 for status in R.values}
+    counts = dict.fromkeys(R.values, 0)
     for row in batch.requests.values("status").annotate(n=models.Count("pk")).order_by():
         counts[row["status"]] = row["n"]
     counts["failed"] = batch.requests.filter(status=R.APPROVED, issue_failed_at__isnull=False).count()
@@ -278,6 +281,7 @@ def certificate_issue(*, request_id: int, today: datetime.date | None = None) ->
     from certificates.credentials.builders import certificate_credential
     from certificates.rendering import certificate_pdf
 
+    CertificateRequest.objects.filter(pk=request_id).update(issue_attempts=models.F("issue_attempts") + 1)
     certificate = certificate_allocate(request_id=request_id, today=today)
     if certificate.is_ready:
         return certificate
@@ -317,6 +321,8 @@ def certificate_retry_issue(*, request: CertificateRequest, actor) -> None:
     _require_reviewer(actor, request)
     if request.status != R.APPROVED:
         raise CertificateError(_("Only an approved request waiting to be issued can be retried."))
+    # Waiting again, not failed: the batch and review pages count it among those being issued.
+    CertificateRequest.objects.filter(pk=request.pk).update(issue_failed_at=None)
     enqueue_on_commit(issue_certificate, request.pk)
 
 
@@ -374,8 +380,8 @@ def transcript_build(*, transcript_id: int) -> Transcript:
     """Build a queued transcript: the record, the signed CLR credential, the PDF; then it
     supersedes the learner's older transcripts. Safe to run twice: a ready one is left alone."""
     from certificates.credentials.builders import transcript_credential
-    from certificates.rendering import transcript_pdf
     from certificates.records import transcript_record
+    from certificates.rendering import transcript_pdf
 
     with transaction.atomic():
         transcript = Transcript.objects.select_for_update().select_related("learner__user").get(pk=transcript_id)

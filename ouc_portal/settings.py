@@ -7,6 +7,7 @@ Development defaults: DEBUG on, SQLite, Celery eager, email to the console.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -305,3 +306,17 @@ CREDENTIAL_SIGNING_KEY = env_str("CREDENTIAL_SIGNING_KEY")
 CREDENTIAL_DEVELOPMENT_KEY_FILE = BASE_DIR / "var" / "credential-signing.key"
 if not CREDENTIAL_SIGNING_KEY and DEBUG:
     CREDENTIAL_SIGNING_KEY = development_signing_key(CREDENTIAL_DEVELOPMENT_KEY_FILE)
+# Public keys (z6Mk… Multikeys) of signing keys retired by a rotation: the issuer profiles keep
+# listing them, so credentials they signed still verify.
+CREDENTIAL_RETIRED_PUBLIC_KEYS = env_list("CREDENTIAL_RETIRED_PUBLIC_KEYS", [])
+# Verification lookups (page, credential download, API) per client address, in one shared budget,
+# so codes cannot be enumerated. django-ratelimit syntax: "30/m", "500/h".
+VERIFY_RATE_LIMIT = env_str("VERIFY_RATE_LIMIT", "30/m")
+if not re.fullmatch(r"\d+/\d*[smhd]", VERIFY_RATE_LIMIT or ""):
+    raise ImproperlyConfigured(f"VERIFY_RATE_LIMIT must look like 30/m or 500/h, not {VERIFY_RATE_LIMIT!r}")
+# Behind a reverse proxy every visitor shares the proxy's address: name the header holding the
+# client's (e.g. HTTP_X_REAL_IP, set by your proxy only).
+RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
+# If the cache (Redis) is down, verification keeps answering rather than refusing everyone: the
+# codes carry 192 random bits, so the limit is a second line of defence, not the first.
+RATELIMIT_FAIL_OPEN = True

@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from certificates.api import views
+
+app_name = "certificates-api"
+
+urlpatterns = [
+    path("verify/<str:code>/", views.VerifyView.as_view(), name="verify"),
+]

@@ -89,6 +89,9 @@ class PinnedContextLoader:
             "contextUrl": None,
             "documentUrl": url,
             "document": self.load_json(url),
+            # Pinned by hash, so they never change: pyld may keep the resolved context for the
+            # process instead of re-reading, re-hashing and re-processing it for every proof.
+            "tag": "static",
         }
 
 

@@ -64,7 +64,7 @@ def test_serials_are_consecutive_per_school_and_year(cast, eager):
             code=f"t{programme.pk}", school=cast.school, association=cast.association, kind="training",
             name_en="Training", programme=programme,
         )
-        request = services.request_open(learner=factories.LearnerFactory(), type=cert_type)
+        request = factories.completed_request(learner=factories.LearnerFactory(), cert_type=cert_type)
         services.request_approve(request=request, reviewer=cast.reviewer)
         serials.append(services.certificate_issue(request_id=request.pk, today=day).serial)
     assert serials == ["MECHANICAL-2026-000001", "MECHANICAL-2026-000002", "MECHANICAL-2026-000003"]

@@ -84,6 +84,7 @@ def test_clean_environment_starts() -> None:
         ({"SECURE_HSTS_SECONDS": "a year"}, "SECURE_HSTS_SECONDS"),
         ({"CELERY_TASK_ALWAYS_EAGER": "sometimes"}, "CELERY_TASK_ALWAYS_EAGER"),
         ({"CACHE_URL": "memcached://x"}, "CACHE_URL"),
+        ({"VERIFY_RATE_LIMIT": "thirty a minute"}, "VERIFY_RATE_LIMIT"),
         ({"REDIS_URL": "redis://127.0.0.1:6379/0", "CACHE_URL": "redis://127.0.0.1:6379/0"}, "CACHE_URL"),
     ],
     ids=lambda v: ",".join(f"{k}={val}" for k, val in v.items()) if isinstance(v, dict) else v,

@@ -1,0 +1,909 @@
+"""The signed credentials the portal issues, and what verifiers need to check them.
+
+* ``certificate_credential``: an Open Badges 3.0 ``OpenBadgeCredential`` for an issued certificate,
+  issued by the industry school, with the partner association's approval as evidence.
+* ``transcript_credential``: a CLR 2.0 ``ClrCredential`` issued by the OUC credit bank, one
+  ``AchievementCredential`` a line of the learner's record, each line carrying its provenance.
+* ``issuer_profile``: the OB 3.0 ``Profile`` of an issuer, listing the public keys (Multikey) that
+  its proofs' ``verificationMethod`` names.
+* ``status_list_credential``: the signed W3C ``BitstringStatusListCredential`` a credential's
+  ``credentialStatus`` points to; a revoked certificate's bit is set.
+
+Every credential is signed (Data Integrity, eddsa-rdfc-2022), checked against its pinned 1EdTech
+JSON Schema and verified again before it is returned: a credential the portal could not verify
+itself is never stored. Nothing here touches the network.
+
+Language: ``name`` and ``description`` are plain strings. The OB 3.0 schemas accept language maps
+(``{"en": …, "zh": …}``), but the OB 3.0 JSON-LD context does not declare them, so under JSON-LD
+they would be dropped from what the signature covers (safe-mode canonicalisation refuses them).
+Names are therefore in English, and every ``description`` gives the English and the Chinese text.
+The Chinese wording is written here, not translated at run time: a signed document must not
+depend on the language of whoever happens to trigger the build.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime
+import gzip
+import hashlib
+import secrets
+import threading
+import zoneinfo
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.conf import settings
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+
+from certificates.errors import CredentialInvalid
+from certificates.links import absolute, verify_url
+from certificates.models import (
+    STATUS_LIST_SIZE,
+    Certificate,
+    CertificateKind,
+    RequestStatus,
+    StatusListCounter,
+    Transcript,
+)
+
+from . import dataintegrity, keys, validation
+
+__all__ = [
+    "CredentialInvalid",
+    "UnknownIssuer",
+    "certificate_credential",
+    "transcript_credential",
+    "issuer_profile",
+    "verify_credential",
+    "status_list_credential",
+    "status_of",
+    "decode_status_list",
+    "known_public_keys",
+]
+
+VC2 = "https://www.w3.org/ns/credentials/v2"
+OB3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+OB3_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
+CLR2 = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
+SCHEMA_VALIDATOR_TYPE = "1EdTechJsonSchemaValidator2019"
+
+CREDIT_BANK = "credit-bank"  # issuer of transcripts
+OUC = "ouc"  # the university itself: issuer of the status lists, parent of every other issuer
+RESERVED_ISSUERS = {
+    OUC: ("The Open University of China", "国家开放大学"),
+    CREDIT_BANK: ("Credit Bank of The Open University of China", "国家开放大学学分银行"),
+}
+
+STATUS_PURPOSE = "revocation"
+
+# OB 3.0 AchievementType (an extensible vocabulary) for each kind of certificate.
+ACHIEVEMENT_TYPES = {
+    # Not "Diploma", even for a degree programme: the school's completion certificate is not the
+    # state graduation diploma, and the credential must not claim more than the paper does.
+    CertificateKind.COMPLETION: "CertificateOfCompletion",
+    CertificateKind.VOCATIONAL: "Certification",
+    CertificateKind.TRAINING: "Certificate",
+    CertificateKind.ONE_PLUS_X: "Certification",
+}
+KIND_WORDS = {  # (English, Chinese): fixed wording, see the module docstring
+    CertificateKind.COMPLETION: ("programme completion certificate", "结业证书"),
+    CertificateKind.VOCATIONAL: ("vocational qualification certificate", "职业资格证书"),
+    CertificateKind.TRAINING: ("non-degree training certificate", "非学历培训证书"),
+    CertificateKind.ONE_PLUS_X: ('"1+X" vocational skill level certificate', "“1+X”职业技能等级证书"),
+}
+# Learning-outcome kinds (creditbank.models.OutcomeKind) as OB 3.0 AchievementType.
+OUTCOME_ACHIEVEMENT_TYPES = {
+    "course-result": "Course",
+    "vocational": "Certification",
+    "1+x": "Certification",
+    "training": "Certificate",
+    "work-experience": "ext:WorkExperience",
+    "award": "Award",
+    "diploma": "Diploma",
+}
+
+# Vocabulary for the Profile's keys: the Controlled Identifiers terms, inline so the document
+# needs no context beyond the pinned ones.
+_KEY_TERMS = {
+    "verificationMethod": {"@id": "https://w3id.org/security#verificationMethod", "@type": "@id"},
+    "assertionMethod": {
+        "@id": "https://w3id.org/security#assertionMethod", "@type": "@id", "@container": "@set",
+    },
+    "Multikey": "https://w3id.org/security#Multikey",
+    "controller": {"@id": "https://w3id.org/security#controller", "@type": "@id"},
+    "publicKeyMultibase": {
+        "@id": "https://w3id.org/security#publicKeyMultibase", "@type": "https://w3id.org/security#multibase",
+    },
+}
+
+
+class UnknownIssuer(LookupError):
+    """No issuer profile has this slug."""
+
+
+# -- keys ----------------------------------------------------------------------------------------
+
+_key_lock = threading.Lock()
+_key_cache: dict[str | None, tuple[Ed25519PrivateKey, str]] = {}
+
+
+def _signing_key() -> tuple[Ed25519PrivateKey, str]:
+    """The configured private key and its ``publicKeyMultibase``, parsed once per configured value."""
+    configured = getattr(settings, keys.SETTING_NAME, None)
+    found = _key_cache.get(configured)
+    if found is None:
+        with _key_lock:
+            private_key = keys.load_signing_key()
+            found = (private_key, keys.public_key_multibase(private_key))
+            _key_cache.clear()  # one key is in use at a time; a changed setting replaces it
+            _key_cache[configured] = found
+    return found
+
+
+def known_public_keys() -> list[str]:
+    """Every public key (``z6Mk…``) whose signatures the portal accepts: the signing key first.
+
+    After a key rotation the retired keys go in ``CREDENTIAL_RETIRED_PUBLIC_KEYS`` (a list of
+    ``z6Mk…`` strings, optional): credentials they signed keep verifying, and issuer profiles
+    keep listing them.
+    """
+    current = _signing_key()[1]
+    retired = [k for k in getattr(settings, "CREDENTIAL_RETIRED_PUBLIC_KEYS", ()) or () if k and k != current]
+    return [current, *retired]
+
+
+# -- small helpers --------------------------------------------------------------------------------
+
+
+def issuer_url(slug: str) -> str:
+    return absolute(reverse("verify:issuer", args=[slug]))
+
+
+def status_list_url(list_number: int) -> str:
+    return absolute(reverse("verify:status_list", args=[list_number]))
+
+
+def achievement_url(*parts: str) -> str:
+    """A stable https identifier of an achievement (a URL, not necessarily served)."""
+    return absolute("/credentials/achievements/" + "/".join(quote(str(p), safe="") for p in parts) + "/")
+
+
+def _verification_method(slug: str, public_key: str) -> str:
+    return f"{issuer_url(slug)}#{public_key}"
+
+
+def _timestamp(moment: datetime.datetime) -> str:
+    """RFC 3339 in UTC, whole seconds (OB 3.0 ``DateTimeZ``)."""
+    return moment.astimezone(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(0), tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+
+
+def _start_of(day: datetime.date) -> str:
+    """A calendar date as the moment it starts, in the portal's time zone (RFC 3339 with offset).
+
+    Also for ``activityEndDate``: the OB 3.0 context types it xsd:date, but the schema every
+    verifier checks wants a DateTimeZ, and the schema is what wallets enforce.
+    """
+    return _midnight(day).isoformat()
+
+
+def _both(en: str, zh: str) -> str:
+    return en if not zh or zh == en else f"{en}\n{zh}"
+
+
+def _credits(value: Decimal) -> float:
+    # OB 3.0 types creditsEarned / creditsAvailable as xsd:float: a JSON number.
+    return float(value)
+
+
+def _amount(value: Decimal) -> str:
+    """Credits in words: ``4`` not ``4.00``, ``2.5`` not ``2.50``."""
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+
+
+def identity_object(email: str, salt: str) -> dict[str, Any]:
+    """OB 3.0 IdentityObject: the salted sha256 of the learner's (lower-cased) email, never the email."""
+    digest = hashlib.sha256((email.strip().lower() + salt).encode("utf-8")).hexdigest()
+    return {
+        "type": "IdentityObject",
+        "identityHash": f"sha256${digest}",
+        "identityType": "emailAddress",
+        "hashed": True,
+        "salt": salt,
+    }
+
+
+def _ouc_ref() -> dict[str, Any]:
+    en, _zh = RESERVED_ISSUERS[OUC]
+    return {"id": issuer_url(OUC), "type": ["Profile"], "name": en}
+
+
+def _school_ref(school) -> dict[str, Any]:
+    """The school as an embedded OB 3.0 Profile (as issuer and as achievement creator)."""
+    return {
+        "id": issuer_url(school.slug),
+        "type": ["Profile"],
+        "name": school.name_en,
+        "description": _both(
+            f"{school.name_en}, an industry school of The Open University of China.",
+            f"国家开放大学{school.name_zh}。" if school.name_zh else "",
+        ),
+        "url": absolute(school.get_absolute_url()),
+        "parentOrg": _ouc_ref(),
+    }
+
+
+def _credit_bank_ref() -> dict[str, Any]:
+    en, zh = RESERVED_ISSUERS[CREDIT_BANK]
+    return {
+        "id": issuer_url(CREDIT_BANK),
+        "type": ["Profile"],
+        "name": en,
+        "description": _both(f"{en}.", f"{zh}。"),
+        "parentOrg": _ouc_ref(),
+    }
+
+
+def _status_entry(index: int | None) -> dict[str, Any]:
+    if index is None or index < 0:
+        raise CredentialInvalid("no revocation status-list index was allocated")
+    url = status_list_url(index // STATUS_LIST_SIZE)
+    return {
+        "id": f"{url}#{index}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": STATUS_PURPOSE,
+        "statusListIndex": str(index),
+        "statusListCredential": url,
+    }
+
+
+def _sign(document: dict, *, slug: str, now: datetime.datetime) -> dict:
+    private_key, public_key = _signing_key()
+    return dataintegrity.sign(
+        document,
+        private_key=private_key,
+        verification_method=_verification_method(slug, public_key),
+        created=_timestamp(now),
+    )
+
+
+def _finish(document: dict, *, slug: str, schema: str | None, now: datetime.datetime, what: str) -> dict:
+    """Sign, check against ``schema`` and verify again; any failure is ``CredentialInvalid``."""
+    try:
+        signed = _sign(document, slug=slug, now=now)
+        if schema is not None:
+            validation.validate(signed, schema)
+    except CredentialInvalid:
+        raise
+    except Exception as exc:  # signing, canonicalisation (safe mode), key or schema problems
+        raise CredentialInvalid(f"{what}: {exc}") from exc
+    if not verify_credential(signed):
+        raise CredentialInvalid(f"{what}: the signed credential does not verify")
+    return signed
+
+
+# -- certificates ---------------------------------------------------------------------------------
+
+
+def _certificate_criteria(cert_type, school_ref: dict, association) -> str:
+    if cert_type.programme_id:
+        programme = cert_type.programme
+        en = (
+            f"Complete the programme {programme.name_en} ({programme.code}) of {school_ref['name']}; "
+            f"the completion is approved by {association.name_en}."
+        )
+        zh = f"完成{programme.name_zh or programme.name_en}（{programme.code}）专业学习，经{association.name_zh or association.name_en}审核批准。"
+        return _both(en, zh)
+    if cert_type.rule_id:
+        rule = cert_type.rule
+        en = (
+            f"Have credits converted by the OUC Credit Bank under conversion rule {rule.code}; "
+            f"the certificate is approved by {association.name_en}."
+        )
+        zh = f"经国家开放大学学分银行按转换规则{rule.code}完成学分转换，经{association.name_zh or association.name_en}审核批准。"
+        return _both(en, zh)
+    return _both(f"Approved by {association.name_en}.", f"经{association.name_zh or association.name_en}审核批准。")
+
+
+def _certificate_evidence(certificate: Certificate, approved_at: datetime.datetime | None) -> list[dict]:
+    request = certificate.request
+    association = request.type.association
+    day = timezone.localdate(approved_at) if approved_at else certificate.issued_on
+    evidence = [
+        {
+            "type": ["Evidence"],
+            "name": f"Approved by {association.name_en}",
+            "description": _both(
+                f"{association.name_en}, the partner association that co-runs this certificate, "
+                f"approved the request on {day.isoformat()}.",
+                f"{association.name_zh}于{day.isoformat()}审核批准。" if association.name_zh else "",
+            ),
+            "genre": "Approval",
+        }
+    ]
+    enrolment = request.enrolment
+    if enrolment is not None:
+        programme = request.type.programme if request.type.programme_id == enrolment.programme_id else enrolment.programme
+        completed = enrolment.status == "completed"
+        evidence.append(
+            {
+                "type": ["Evidence"],
+                "name": f"Enrolment in {programme.name_en} ({programme.code})",
+                "description": _both(
+                    f"The learner's enrolment in {programme.name_en} ({programme.code})"
+                    + (f", completed on {timezone.localdate(enrolment.status_changed_at).isoformat()}." if completed else "."),
+                    f"{programme.name_zh}（{programme.code}）专业学习" + ("已完成。" if completed else "。")
+                    if programme.name_zh else "",
+                ),
+                "genre": "Programme completion" if completed else "Enrolment",
+            }
+        )
+    return evidence
+
+
+def certificate_credential(certificate: Certificate, *, now: datetime.datetime | None = None) -> dict:
+    """The signed OB 3.0 OpenBadgeCredential of an issued certificate.
+
+    ``certificate`` should come with its request, learner (and user), type, school, association
+    and programme selected; the approval date is one more query.
+    """
+    now = now or timezone.now()
+    request = certificate.request
+    cert_type = request.type
+    school = cert_type.school
+    association = cert_type.association
+    learner = request.learner
+    approved_at = (
+        request.history.filter(to_status=RequestStatus.APPROVED).order_by("-at").values_list("at", flat=True).first()
+    )
+    school_ref = _school_ref(school)
+    kind_en, kind_zh = KIND_WORDS.get(cert_type.kind, ("certificate", "证书"))
+    description = _both(
+        f"{cert_type.name_en}: a {kind_en} of The Open University of China, issued by {school.name_en} "
+        f"and approved by {association.name_en}. Serial number {certificate.serial}.",
+        f"{cert_type.name_zh or cert_type.name_en}：国家开放大学{school.name_zh or school.name_en}颁发的{kind_zh}，"
+        f"经{association.name_zh or association.name_en}审核批准。证书编号{certificate.serial}。",
+    )
+    achievement = {
+        "id": achievement_url("certificate-types", cert_type.code),
+        "type": ["Achievement"],
+        "achievementType": ACHIEVEMENT_TYPES.get(cert_type.kind, "Certificate"),
+        "name": cert_type.name_en,
+        "description": description,
+        "criteria": {"narrative": _certificate_criteria(cert_type, school_ref, association)},
+        "creator": school_ref,
+        "humanCode": cert_type.code,
+        "inLanguage": "en",
+    }
+    if cert_type.programme_id:
+        achievement["fieldOfStudy"] = cert_type.programme.name_en
+    subject: dict[str, Any] = {
+        "type": ["AchievementSubject"],
+        "identifier": [identity_object(learner.user.email, secrets.token_hex(16))],
+        "achievement": achievement,
+    }
+    if learner.legal_name:
+        subject["name"] = learner.legal_name
+    document: dict[str, Any] = {
+        "@context": [VC2, OB3, OB3_EXTENSIONS],
+        "id": verify_url(certificate.verification_code),
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": cert_type.name_en,
+        "description": description,
+        "issuer": school_ref,
+        "validFrom": _start_of(certificate.issued_on),
+        "awardedDate": _start_of(certificate.issued_on),
+        "credentialSubject": subject,
+        "evidence": _certificate_evidence(certificate, approved_at),
+        "credentialSchema": [
+            {"id": validation.load_schema(validation.ACHIEVEMENT_CREDENTIAL)["$id"], "type": SCHEMA_VALIDATOR_TYPE}
+        ],
+        "credentialStatus": _status_entry(certificate.status_index),
+    }
+    if certificate.expires_on:
+        document["validUntil"] = _start_of(certificate.expires_on)
+    return _finish(
+        document, slug=school.slug, schema=validation.ACHIEVEMENT_CREDENTIAL, now=now,
+        what=f"certificate {certificate.serial}",
+    )
+
+
+# -- transcripts ----------------------------------------------------------------------------------
+
+
+def _seqs(seqs: Iterable[int]) -> str:
+    seqs = list(seqs)
+    return ", ".join(f"#{s}" for s in seqs) if seqs else "none"
+
+
+def _provenance(*lines: tuple[str, str]) -> str:
+    """Provenance as a short signed list: ``- label: value`` a line."""
+    return "\n".join(f"- {label}: {value}" for label, value in lines)
+
+
+class _TranscriptLines:
+    """The nested AchievementCredentials of one transcript, signed one by one."""
+
+    def __init__(self, transcript: Transcript, record, *, now: datetime.datetime, identity: dict) -> None:
+        self.base = verify_url(transcript.verification_code)
+        self.issuer = _credit_bank_ref()
+        self.record = record
+        self.now = now
+        self.identity = identity
+        self.valid_from = _timestamp(record.at)
+
+    def credential(
+        self, *, anchor: str, name: str, achievement: dict, awarded: datetime.datetime | None,
+        credits: Decimal | None = None, evidence: dict | None = None, **subject_extra: Any,
+    ) -> dict:
+        subject: dict[str, Any] = {
+            "type": ["AchievementSubject"],
+            "identifier": [self.identity],
+            "achievement": achievement,
+            **subject_extra,
+        }
+        if credits is not None:
+            subject["creditsEarned"] = _credits(credits)
+        document: dict[str, Any] = {
+            "@context": [VC2, OB3],
+            "id": f"{self.base}#{anchor}",
+            "type": ["VerifiableCredential", "AchievementCredential"],
+            "name": name,
+            "issuer": self.issuer,
+            "validFrom": self.valid_from,
+            "credentialSubject": subject,
+        }
+        if awarded is not None:
+            document["awardedDate"] = _timestamp(awarded)
+        if evidence is not None:
+            document["evidence"] = [{"type": ["Evidence"], **evidence}]
+        return _finish(
+            document, slug=CREDIT_BANK, schema=validation.ACHIEVEMENT_CREDENTIAL, now=self.now,
+            what=f"transcript line {anchor}",
+        )
+
+    def account(self) -> dict:
+        record = self.record
+        balance = _amount(record.balance)
+        return self.credential(
+            anchor="account",
+            name="OUC Credit Bank account",
+            achievement={
+                "id": achievement_url("credit-bank", "account"),
+                "type": ["Achievement"],
+                "achievementType": "ext:CreditBankAccount",
+                "name": "OUC Credit Bank account",
+                "description": _both(
+                    f"Credit-bank account {record.account_number or '(none)'}: {balance} credits accredited "
+                    f"from {len(record.outcomes)} learning outcome(s).",
+                    f"学分银行账户{record.account_number or '（无）'}：{len(record.outcomes)}项学习成果认定学分{balance}。",
+                ),
+                "criteria": {"narrative": "Credits accredited by the OUC Credit Bank and not reversed."},
+            },
+            awarded=record.at,
+            credits=record.balance,
+            evidence={
+                "name": "Credit-bank account",
+                "narrative": _provenance(("Account number", record.account_number or "none"), ("Learner", record.learner_id)),
+                "genre": "Credit-bank account",
+            },
+        )
+
+    def outcome(self, o) -> dict:
+        standard = f"{o.standard_code} v{o.standard_version}"
+        achievement: dict[str, Any] = {
+            "id": f"urn:uuid:{o.public_id}",
+            "type": ["Achievement"],
+            "achievementType": OUTCOME_ACHIEVEMENT_TYPES.get(o.kind, "Achievement"),
+            "name": o.title,
+            "description": (
+                f"{o.title}, issued by {o.issuing_body or 'the issuing body'} on {o.achieved_on.isoformat()}"
+                + (f", level {o.level}" if o.level else "")
+                + f". Accredited by the OUC Credit Bank against recognition standard {standard}."
+            ),
+            "criteria": {
+                "narrative": _both(
+                    f"Meets recognition standard {standard}: {o.standard_title_en}.",
+                    f"符合认定标准{standard}：{o.standard_title_zh}。" if o.standard_title_zh else "",
+                )
+            },
+            "alignment": [
+                {
+                    "type": ["Alignment"],
+                    "targetName": f"{standard}: {o.standard_title_en}",
+                    "targetCode": o.standard_code,
+                    "targetDescription": _both(o.standard_title_en, o.standard_title_zh),
+                    "targetFramework": "OUC Credit Bank recognition standards",
+                    "targetType": "ext:RecognitionStandard",
+                    "targetUrl": absolute(
+                        "/credentials/standards/" + quote(o.standard_code, safe="") + f"/{o.standard_version}/"
+                    ),
+                }
+            ],
+        }
+        return self.credential(
+            anchor=f"outcome-{o.public_id}",
+            name=f"Accredited: {o.title}",
+            achievement=achievement,
+            awarded=o.accredited_at,
+            credits=o.credits,
+            activityEndDate=_start_of(o.achieved_on),
+            evidence={
+                "name": f"Accreditation under {standard}",
+                "description": f"Accredited on {_timestamp(o.accredited_at)} for {_amount(o.credits)} credits.",
+                "narrative": _provenance(
+                    ("Learning outcome", o.public_id),
+                    ("Recognition standard", f"{o.standard_code}, version {o.standard_version}"),
+                    ("Ledger entries", _seqs(o.entry_seqs)),
+                ),
+                "genre": "Accreditation",
+            },
+        )
+
+    def conversion(self, c) -> dict:
+        rule = f"{c.rule_code} v{c.rule_version}"
+        return self.credential(
+            anchor=f"conversion-{c.public_id}",
+            name=f"Course exempted: {c.course_name_en} ({c.course_code})",
+            achievement={
+                "id": achievement_url("programmes", c.programme_code, "courses", c.course_code),
+                "type": ["Achievement"],
+                "achievementType": "Course",
+                "name": f"{c.course_name_en} ({c.course_code})",
+                "description": _both(
+                    f"Course {c.course_code} {c.course_name_en} of {c.programme_name_en} ({c.programme_code}).",
+                    f"{c.programme_name_zh}（{c.programme_code}）课程{c.course_code}{c.course_name_zh}。"
+                    if c.course_name_zh else "",
+                ),
+                "criteria": {
+                    "narrative": f"Replaced by the learning outcome “{c.outcome_title}” under conversion rule {rule}."
+                },
+                "humanCode": c.course_code,
+            },
+            awarded=c.at,
+            credits=c.credits,
+            evidence={
+                "name": f"Conversion under {rule}",
+                "description": f"Converted on {_timestamp(c.at)}: {_amount(c.credits)} credits, course exempted.",
+                "narrative": _provenance(
+                    ("Conversion", c.public_id),
+                    ("Learning outcome", c.outcome_id),
+                    ("Conversion rule", f"{c.rule_code}, version {c.rule_version}"),
+                    ("Programme", c.programme_code),
+                    ("Ledger entries", _seqs(c.entry_seqs)),
+                ),
+                "genre": "Conversion",
+            },
+        )
+
+    def transfer(self, t) -> dict:
+        return self.credential(
+            anchor=f"transfer-{t.public_id}",
+            name=f"Credits transferred to {t.programme_name_en}: {t.group_name_en}",
+            achievement={
+                "id": achievement_url("programmes", t.programme_code, "groups", t.group_name_en),
+                "type": ["Achievement"],
+                "achievementType": "ext:CreditTransfer",
+                "name": f"{t.programme_name_en} ({t.programme_code}): {t.group_name_en}",
+                "description": _both(
+                    f"Requirement group “{t.group_name_en}” of {t.programme_name_en} ({t.programme_code}).",
+                    f"{t.programme_name_zh}（{t.programme_code}）：{t.group_name_zh}。" if t.group_name_zh else "",
+                ),
+                "criteria": {"narrative": f"Credits of the learning outcome “{t.outcome_title}” transferred by the OUC Credit Bank."},
+            },
+            awarded=t.at,
+            credits=t.credits,
+            evidence={
+                "name": "Credit transfer",
+                "description": f"Transferred on {_timestamp(t.at)}: {_amount(t.credits)} credits.",
+                "narrative": _provenance(
+                    ("Transfer", t.public_id),
+                    ("Learning outcome", t.outcome_id),
+                    ("Programme", t.programme_code),
+                    ("Ledger entries", _seqs(t.entry_seqs)),
+                ),
+                "genre": "Transfer",
+            },
+        )
+
+    def audit(self, a) -> dict:
+        achievement_id = achievement_url("programmes", a.programme_code)
+        counted = a.earned + a.exempted + a.transferred
+        done = a.complete or a.status == "completed"
+        return self.credential(
+            anchor=f"programme-{a.enrolment_id}",
+            name=f"Programme progress: {a.programme_name_en}",
+            achievement={
+                "id": achievement_id,
+                "type": ["Achievement"],
+                "achievementType": "LearningProgram",
+                "name": f"{a.programme_name_en} ({a.programme_code})",
+                "description": _both(
+                    f"Programme {a.programme_name_en} ({a.programme_code}) of {a.school_name_en}.",
+                    f"{a.school_name_zh}{a.programme_name_zh}（{a.programme_code}）专业。" if a.programme_name_zh else "",
+                ),
+                "criteria": {"narrative": f"Earn the {_amount(a.required)} credits the programme requires."},
+                "creditsAvailable": _credits(a.required),
+                "resultDescription": [
+                    {
+                        "id": f"{achievement_id}#status",
+                        "type": ["ResultDescription"],
+                        "name": "Programme status",
+                        "resultType": "Status",
+                    }
+                ],
+            },
+            awarded=_midnight(a.completed_on) if a.completed_on else None,
+            credits=counted,
+            result=[{"type": ["Result"], "resultDescription": f"{achievement_id}#status", "status": "Completed" if done else "InProgress"}],
+            **({"activityEndDate": _start_of(a.completed_on)} if a.completed_on else {}),
+            evidence={
+                "name": "Programme audit",
+                "description": (
+                    f"Required {_amount(a.required)} credits; earned {_amount(a.earned)}, exempted {_amount(a.exempted)}, "
+                    f"transferred {_amount(a.transferred)}."
+                ),
+                "narrative": _provenance(("Enrolment", a.enrolment_id), ("Enrolment status", a.status), ("Programme", a.programme_code)),
+                "genre": "Programme audit",
+            },
+        )
+
+
+def transcript_credential(transcript: Transcript, record, *, now: datetime.datetime | None = None) -> dict:
+    """The signed CLR 2.0 ClrCredential of a transcript: the learner's record at ``record.at``.
+
+    One nested AchievementCredential a line, each signed by the credit bank: the account, every
+    accredited outcome, conversion, transfer and programme audit; certificates are embedded as
+    the OpenBadgeCredentials their schools issued (so they verify, and show revocation, on their own).
+    """
+    now = now or timezone.now()
+    salt = secrets.token_hex(16)
+    identity = identity_object(record.email, salt)
+    lines = _TranscriptLines(transcript, record, now=now, identity=identity)
+    try:
+        nested = [lines.account()]
+        nested += [lines.outcome(o) for o in record.outcomes]
+        nested += [lines.conversion(c) for c in record.conversions]
+        nested += [lines.transfer(t) for t in record.transfers]
+        nested += [lines.audit(a) for a in record.audits]
+    except CredentialInvalid:
+        raise
+    except Exception as exc:
+        raise CredentialInvalid(f"transcript {transcript.public_id}: {exc}") from exc
+    if record.certificates:
+        codes = [line.verification_code for line in record.certificates]
+        stored = dict(
+            Certificate.objects.filter(verification_code__in=codes, credential__isnull=False).values_list(
+                "verification_code", "credential"
+            )
+        )
+        nested += [stored[code] for code in codes if code in stored]
+    en, zh = RESERVED_ISSUERS[CREDIT_BANK]
+    subject: dict[str, Any] = {
+        "type": ["ClrSubject"],
+        "identifier": [identity],
+        "verifiableCredential": nested,
+    }
+    if record.legal_name and record.legal_name != record.email:
+        subject["name"] = record.legal_name
+    document = {
+        "@context": [VC2, CLR2, OB3, OB3_EXTENSIONS],
+        "id": verify_url(transcript.verification_code),
+        "type": ["VerifiableCredential", "ClrCredential"],
+        "name": "OUC Credit Bank transcript",
+        "description": _both(
+            f"The learner's record in the {en} at {_timestamp(record.at)}: accredited learning outcomes, "
+            "conversions, transfers, programme progress and certificates.",
+            f"{zh}学习成果记录（{timezone.localtime(record.at).strftime('%Y-%m-%d %H:%M')}）：认定的学习成果、学分转换、学分转移、专业进度与证书。",
+        ),
+        "issuer": _credit_bank_ref(),
+        "validFrom": _timestamp(record.at),
+        "awardedDate": _timestamp(record.at),
+        "partial": False,
+        "credentialSubject": subject,
+        "credentialSchema": [
+            {"id": validation.load_schema(validation.CLR_CREDENTIAL)["$id"], "type": SCHEMA_VALIDATOR_TYPE}
+        ],
+        "credentialStatus": _status_entry(transcript.status_index),
+    }
+    return _finish(
+        document, slug=CREDIT_BANK, schema=validation.CLR_CREDENTIAL, now=now,
+        what=f"transcript {transcript.public_id}",
+    )
+
+
+# -- issuer profiles ------------------------------------------------------------------------------
+
+
+def issuer_profile(slug: str, *, public_keys: list[str] | None = None) -> dict:
+    """The OB 3.0 Profile of issuer ``slug`` (a school, ``credit-bank`` or ``ouc``) with its keys.
+
+    ``public_keys`` defaults to every key the portal accepts (see ``known_public_keys``); each is
+    a ``Multikey`` verification method, ``<profile url>#<publicKeyMultibase>``, that the profile
+    (its controller) uses for assertions. Raises ``UnknownIssuer`` for any other slug.
+    """
+    if slug in RESERVED_ISSUERS:
+        en, zh = RESERVED_ISSUERS[slug]
+        profile: dict[str, Any] = {"name": en, "description": _both(f"{en}.", f"{zh}。")}
+        if slug == OUC:
+            profile["url"] = absolute("/")
+        else:
+            profile["parentOrg"] = _ouc_ref()
+    else:
+        from schools.models import IndustrySchool
+
+        school = IndustrySchool.objects.filter(slug=slug).first()
+        if school is None:
+            raise UnknownIssuer(slug)
+        ref = _school_ref(school)
+        profile = {k: v for k, v in ref.items() if k not in ("id", "type")}
+    url = issuer_url(slug)
+    keys_ = public_keys if public_keys is not None else known_public_keys()
+    methods = [
+        {"id": f"{url}#{key}", "type": "Multikey", "controller": url, "publicKeyMultibase": key} for key in keys_
+    ]
+    return {
+        "@context": [VC2, OB3, copy.deepcopy(_KEY_TERMS)],
+        "id": url,
+        "type": ["Profile"],
+        **profile,
+        "verificationMethod": methods,
+        "assertionMethod": [m["id"] for m in methods],
+    }
+
+
+def _issuer_prefix() -> str:
+    marker = "--issuer--"
+    return issuer_url(marker).split(marker)[0]
+
+
+def verify_credential(document: Any) -> bool:
+    """True if ``document``'s proof verifies with a key the portal knows, named by its issuer.
+
+    The proof's ``verificationMethod`` must be ``<issuer profile url>#<key>`` where the profile is
+    this portal's issuer of the document and the key is one of ``known_public_keys()``. Offline:
+    nothing is fetched. Never raises.
+    """
+    try:
+        proof = document.get("proof") if isinstance(document, dict) else None
+        if not isinstance(proof, dict):
+            return False
+        method = proof.get("verificationMethod")
+        if not isinstance(method, str) or "#" not in method:
+            return False
+        controller, _, key = method.partition("#")
+        issuer = document.get("issuer")
+        issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+        if controller != issuer_id or not controller.startswith(_issuer_prefix()):
+            return False
+        if key not in known_public_keys():
+            return False
+        return dataintegrity.verify(document, public_key=key)
+    except Exception:  # noqa: BLE001 - a verifier answers False, it does not crash
+        return False
+
+
+# -- the revocation status list -------------------------------------------------------------------
+
+
+def encode_status_list(indexes: Iterable[int], *, size: int = STATUS_LIST_SIZE) -> str:
+    """GZIP, then multibase base64url without padding (``u…``), of a ``size``-bit list.
+
+    Bit ``i`` is set for every ``i`` in ``indexes``; index 0 is the most significant bit of the
+    first byte (Bitstring Status List v1.0, "Bitstring Generation Algorithm").
+    """
+    bits = bytearray(size // 8)
+    for index in indexes:
+        if not 0 <= index < size:
+            raise ValueError(f"status index {index} is outside a list of {size}")
+        bits[index // 8] |= 0x80 >> (index % 8)
+    # mtime=0: the same list always compresses to the same bytes (and the same signature input).
+    compressed = gzip.compress(bytes(bits), compresslevel=9, mtime=0)
+    return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode("ascii")
+
+
+def decode_status_list(encoded: str) -> bytes:
+    """The raw bitstring of an ``encodedList`` (multibase base64url of GZIP), as the spec expands it."""
+    if not isinstance(encoded, str) or not encoded.startswith("u"):
+        raise ValueError("encodedList must be multibase base64url (starting with 'u')")
+    body = encoded[1:]
+    compressed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    return gzip.decompress(compressed)
+
+
+def status_bit(bitstring: bytes, index: int) -> bool:
+    if not 0 <= index < len(bitstring) * 8:
+        raise ValueError(f"status index {index} is outside the list ({len(bitstring) * 8} entries)")
+    return bool(bitstring[index // 8] & (0x80 >> (index % 8)))
+
+
+def status_of(status_list: dict, index: int | str) -> dict[str, Any]:
+    """Read entry ``index`` of a BitstringStatusListCredential: ``{"index", "purpose", "set", "status"}``.
+
+    ``status`` is ``revoked`` when the bit is set (revocation lists), else ``valid``.
+    """
+    subject = status_list["credentialSubject"]
+    bitstring = decode_status_list(subject["encodedList"])
+    if len(bitstring) * 8 < STATUS_LIST_SIZE:
+        raise ValueError("the status list is shorter than the minimum 131,072 entries")
+    position = int(index) % STATUS_LIST_SIZE
+    is_set = status_bit(bitstring, position)
+    purpose = subject.get("statusPurpose")
+    return {
+        "index": int(index),
+        "purpose": purpose,
+        "set": is_set,
+        "status": ("revoked" if purpose == STATUS_PURPOSE else purpose) if is_set else "valid",
+    }
+
+
+def revoked_indexes(list_number: int) -> list[int]:
+    """Positions (within list ``list_number``) of the revoked certificates: one query."""
+    low = list_number * STATUS_LIST_SIZE
+    return [
+        index - low
+        for index in Certificate.objects.filter(
+            status=Certificate.Status.REVOKED, status_index__gte=low, status_index__lt=low + STATUS_LIST_SIZE
+        ).values_list("status_index", flat=True)
+    ]
+
+
+STATUS_LIST_CACHE_SECONDS = 24 * 60 * 60
+
+
+def last_status_list() -> int:
+    """The highest list number any credential points to (0 before the first is issued)."""
+    last = StatusListCounter.objects.filter(purpose=STATUS_PURPOSE).values_list("last", flat=True).first()
+    return max(last or 0, 0) // STATUS_LIST_SIZE
+
+
+def status_list_credential(list_number: int, *, now: datetime.datetime | None = None) -> dict:
+    """The signed BitstringStatusListCredential of list ``list_number``, current as of this call.
+
+    The revoked positions are read every time (one indexed query), so a revocation shows at
+    once. Only the signing is cached, under a key made of what the list says (the positions, the
+    key, the site), so nothing ever needs invalidating: a new revocation is a new key.
+    """
+    if list_number < 0:
+        raise ValueError("status list numbers start at 0")
+    positions = sorted(revoked_indexes(list_number))
+    public_key = _signing_key()[1]
+    digest = hashlib.sha256(
+        f"{list_number}|{settings.SITE_URL}|{public_key}|{','.join(map(str, positions))}".encode()
+    ).hexdigest()
+    cache_key = f"certificates:status-list:{digest}"
+    cached = cache.get(cache_key)
+    if cached is not None:
+        return cached
+    now = now or timezone.now()
+    url = status_list_url(list_number)
+    document = {
+        "@context": [VC2],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": issuer_url(OUC),
+        "validFrom": _timestamp(now),
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": STATUS_PURPOSE,
+            "encodedList": encode_status_list(positions),
+        },
+    }
+    signed = _finish(document, slug=OUC, schema=None, now=now, what=f"status list {list_number}")
+    cache.set(cache_key, signed, STATUS_LIST_CACHE_SECONDS)
+    return signed
+
+
+def status_list_etag(signed: dict) -> str:
+    return hashlib.sha256(signed["proof"]["proofValue"].encode()).hexdigest()[:32]
