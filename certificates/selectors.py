@@ -12,18 +12,21 @@ import datetime
 import hashlib
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from certificates.models import (
+    OPEN_REQUEST_STATES,
     Certificate,
     CertificateRequest,
     CertificateType,
     RequestStatus,
     RequestStatusChange,
     ReviewBatch,
+    Transcript,
 )
-from enrolment.models import Enrolment, EnrolmentStatusChange, Programme
+from creditbank.models import ApplicationStatus, Conversion
+from enrolment.models import Enrolment, EnrolmentStatus, EnrolmentStatusChange, Learner, Programme
 from schools.models import IndustrySchool, PartnerAssociation
 from schools.roles import roles_for
 
@@ -187,4 +190,54 @@ def certificate_status_q(status: str, *, today: datetime.date | None = None) -> 
         return Q(status=Certificate.Status.VALID, expires_on__lte=today)
     return Q(status=Certificate.Status.VALID) & (
         Q(expires_on__isnull=True) | Q(expires_on__gt=today)
+    )
+
+
+# --- The learner's certificates -------------------------------------------------------------------
+
+
+def learner_requests(*, learner: Learner) -> QuerySet[CertificateRequest]:
+    """Every request of the learner, newest first, with its certificate and the last decision."""
+    return (
+        CertificateRequest.objects.filter(learner=learner)
+        .select_related("type__school", "type__association", "type__programme", "certificate")
+        .prefetch_related(
+            Prefetch("history", queryset=RequestStatusChange.objects.order_by("-at", "-pk"), to_attr="changes")
+        )
+        .order_by("-requested_at", "-pk")
+    )
+
+
+def eligible_types(*, learner: Learner) -> QuerySet[CertificateType]:
+    """Certificate types the learner may ask for now and has no open request for.
+
+    Eligible: the type's programme is completed, or the learner holds an active conversion under
+    the type's rule (any version of the rule's code in the same programme).
+    """
+    completed = Enrolment.objects.filter(learner=learner, status=EnrolmentStatus.COMPLETED).values("programme_id")
+    routes = Q(programme_id__in=completed)
+    for code, programme_id in (
+        Conversion.objects.filter(learner=learner, status=ApplicationStatus.ACTIVE)
+        .values_list("rule__code", "rule__programme_id")
+        .distinct()
+    ):
+        routes |= Q(programme__isnull=True, rule__code=code, rule__programme_id=programme_id)
+    open_types = CertificateRequest.objects.filter(learner=learner, status__in=OPEN_REQUEST_STATES).values("type_id")
+    return (
+        CertificateType.objects.filter(routes)
+        .exclude(pk__in=open_types)
+        .select_related("school", "association", "programme", "rule")
+        .order_by("school__name_en", "code")
+    )
+
+
+def learner_transcripts(*, learner: Learner) -> QuerySet[Transcript]:
+    return Transcript.objects.filter(learner=learner).select_related("superseded_by").order_by("-requested_at", "-pk")
+
+
+def learner_certificate(*, learner: Learner, serial: str) -> Certificate | None:
+    return (
+        Certificate.objects.select_related("request__type__school", "request__type__association", "request__learner")
+        .filter(serial=serial, request__learner=learner)
+        .first()
     )

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from certificates import learner_reads, services
+from certificates import selectors, services
 from certificates.errors import CertificateError
 from certificates.links import verify_url
 from certificates.models import Certificate, CertificateType, Transcript
@@ -37,9 +37,9 @@ def home(request: HttpRequest) -> HttpResponse:
         request,
         "certificates/learner/home.html",
         {
-            "requests": learner_reads.learner_requests(learner=learner),
-            "eligible": learner_reads.eligible_types(learner=learner),
-            "transcripts": learner_reads.learner_transcripts(learner=learner)[:10],
+            "requests": selectors.learner_requests(learner=learner),
+            "eligible": selectors.eligible_types(learner=learner),
+            "transcripts": selectors.learner_transcripts(learner=learner)[:10],
         },
     )
 
@@ -68,12 +68,7 @@ def request_certificate(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _own_certificate(request: HttpRequest, serial: str) -> Certificate:
-    learner = _learner(request)
-    certificate = (
-        Certificate.objects.select_related("request__type__school", "request__type__association", "request__learner")
-        .filter(serial=serial, request__learner=learner)
-        .first()
-    )
+    certificate = selectors.learner_certificate(learner=_learner(request), serial=serial)
     if certificate is None or not certificate.is_ready:
         raise Http404
     return certificate

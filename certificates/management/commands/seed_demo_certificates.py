@@ -66,6 +66,7 @@ class Command(BaseCommand):
         services.request_approve(request=request, reviewer=reviewer, reason="Demo: all three courses passed.")
         certificate = Certificate.objects.filter(request=request).first()
         transcript = services.transcript_request(learner=learner)
+        transcript.refresh_from_db()  # built already when tasks run eagerly
         where = f"{settings.SITE_URL}/verify/{certificate.verification_code}/" if certificate else "(queued)"
         self.stdout.write(
             self.style.SUCCESS(f"Demo certificates: 1 created ({where}); transcript {transcript.status}.")
