@@ -9,8 +9,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=ouc_portal.settings
 
 # gettext compiles the translation catalogues at build time; psycopg2-binary needs no libpq.
+# Pango (with HarfBuzz's subsetter) lays out the certificate PDFs; Noto CJK gives them Chinese.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gettext \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 1000 portal \

@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from certificates import selectors
 from certificates.models import RequestStatus, ReviewBatch
@@ -290,13 +291,13 @@ class BulkDecisionForm(forms.Form):
 
     def use_reason_label(self) -> None:
         if self.decision == ReviewBatch.Decision.REJECT:
-            self.fields["reason"].label = _("Reason for the rejection (the learners see it)")
+            self.fields["reason"].label = pgettext_lazy("certificate request", "Reason for the rejection (the learners see it)")
             self["reason"].label = self.fields[
                 "reason"
             ].label  # the bound field was made when cleaning
             self.fields["reason"].required = True
-            self.fields["reason"].error_messages["required"] = _(
-                "Give the learners a reason for the rejection."
+            self.fields["reason"].error_messages["required"] = pgettext_lazy(
+                "certificate request", "Give the learners a reason for the rejection."
             )
 
 

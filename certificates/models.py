@@ -71,7 +71,7 @@ class RequestStatus(models.TextChoices):
     REQUESTED = "requested", _("Requested")
     UNDER_REVIEW = "under-review", _("Under review")
     APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("certificate request", "Rejected")
     ISSUED = "issued", _("Issued")
     REVOKED = "revoked", _("Revoked")
 

@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from certificates.errors import CertificateError
 from certificates.models import (
@@ -144,7 +145,7 @@ def request_reject(*, request: CertificateRequest, reviewer, reason: str) -> Cer
     request = _locked(request)
     _require_reviewer(reviewer, request)
     if not reason.strip():
-        raise CertificateError(_("Give the learner a reason for the rejection."))
+        raise CertificateError(pgettext("certificate request", "Give the learner a reason for the rejection."))
     _move(request, to=R.REJECTED, actor=reviewer, reason=reason)
     return request
 
@@ -164,7 +165,7 @@ def requests_bulk_decide(
     if decision not in ReviewBatch.Decision.values:
         raise CertificateError(_("Choose to approve or to reject."))
     if decision == ReviewBatch.Decision.REJECT and not reason.strip():
-        raise CertificateError(_("Give the learners a reason for the rejection."))
+        raise CertificateError(pgettext("certificate request", "Give the learners a reason for the rejection."))
     ids = sorted(set(request_ids))
     if not ids:
         raise CertificateError(_("Select at least one request."))

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from creditbank import ledger
 from creditbank.errors import CreditBankError
@@ -234,7 +235,7 @@ def outcome_reject(*, outcome: LearningOutcome, officer, reason: str) -> Learnin
     outcome = _locked_outcome(outcome)
     _refuse_own(outcome, officer)
     if not reason.strip():
-        raise CreditBankError(_("Give the learner a reason for the rejection."))
+        raise CreditBankError(pgettext("learning outcome", "Give the learner a reason for the rejection."))
     _move(outcome, to=OS.REJECTED, actor=officer, reason=reason)
     return outcome
 

@@ -8,6 +8,7 @@ reads a row whose transaction has not committed yet.
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ouc_portal.settings")
 
@@ -20,3 +21,18 @@ app.autodiscover_tasks()
 def ping() -> str:
     """Answer 'pong' from a worker: used by readiness checks and tests of the wiring."""
     return "pong"
+
+
+@worker_process_init.connect
+@worker_ready.connect
+def warm_up(**kwargs) -> None:
+    """Load the URL configuration, the PDF stylesheets and fonts before the first task needs them.
+
+    Prefork children warm up after the fork (worker_process_init); a solo worker when it is ready.
+    """
+    from django.urls import reverse
+
+    from certificates import rendering
+
+    reverse("verify:lookup")
+    rendering.warm_up()

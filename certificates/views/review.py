@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -56,8 +56,8 @@ CERTIFICATES_PAGE_SIZE = 50
 # A bulk confirmation page lists this many of the requests it decides, and counts the rest.
 PREVIEW_SIZE = 50
 
-REJECT_REASON_REQUIRED = gettext_lazy("Give the learner a reason for the rejection.")
-BULK_REJECT_REASON_REQUIRED = gettext_lazy("Give the learners a reason for the rejection.")
+REJECT_REASON_REQUIRED = pgettext_lazy("certificate request", "Give the learner a reason for the rejection.")
+BULK_REJECT_REASON_REQUIRED = pgettext_lazy("certificate request", "Give the learners a reason for the rejection.")
 REVOKE_REASON_REQUIRED = gettext_lazy("Give a reason for the revocation.")
 
 
@@ -295,7 +295,7 @@ def request_detail(request: HttpRequest, public_id) -> HttpResponse:
         request.POST if posted == "reject" else None,
         prefix="reject",
         required_message=REJECT_REASON_REQUIRED,
-        label=_("Reason for the rejection (the learner sees it)"),
+        label=pgettext_lazy("certificate request", "Reason for the rejection (the learner sees it)"),
     )
     if request.method == "POST":
         done = None

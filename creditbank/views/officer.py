@@ -23,7 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -111,7 +111,7 @@ def _outcome_url(outcome: LearningOutcome) -> str:
     return reverse("creditbank:outcome_review", kwargs={"public_id": outcome.public_id})
 
 
-REJECT_REASON_REQUIRED = gettext_lazy("Give the learner a reason for the rejection.")
+REJECT_REASON_REQUIRED = pgettext_lazy("learning outcome", "Give the learner a reason for the rejection.")
 REVOKE_REASON_REQUIRED = gettext_lazy("Give a reason for the revocation.")
 
 

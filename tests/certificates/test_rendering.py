@@ -193,6 +193,15 @@ def test_chinese_glyphs_are_embedded_in_a_single_cjk_face(cast, cert_type, agree
     assert len([name for name in embedded_fonts(pdf) if "CJK" in name]) == 1, embedded_fonts(pdf)
 
 
+def test_fonts_are_subset_by_harfbuzz_not_the_slow_fallback():
+    # Without libharfbuzz-subset WeasyPrint falls back to fontTools, which takes seconds, not
+    # milliseconds, to subset a CJK face: issuing would crawl.
+    from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
+
+    if not (harfbuzz_subset and harfbuzz.hb_version_atleast(4, 1, 0)):
+        pytest.fail("HarfBuzz-Subset >= 4.1 is missing: install it (Debian: apt-get install libharfbuzz-subset0)")
+
+
 def test_the_links_and_the_qr_code_lead_to_the_verification_page(cast, cert_type, agreement):
     certificate = issue(cast, cert_type)
     pdf = rendering.certificate_pdf(certificate)
