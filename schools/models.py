@@ -7,6 +7,7 @@ or ``code`` so loading again updates in place instead of duplicating.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -37,8 +38,18 @@ class TimestampedModel(models.Model):
         abstract = True
 
 
+RESERVED_ISSUER_SLUGS = frozenset({"ouc", "credit-bank"})
+
+
+def not_a_reserved_issuer(value: str) -> None:
+    if value in RESERVED_ISSUER_SLUGS:
+        raise ValidationError(_("“%(slug)s” is reserved for the university's own credentials."), params={"slug": value})
+
+
 class IndustrySchool(BilingualName, TimestampedModel):
-    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    # "ouc" and "credit-bank" name the university and the credit bank as credential issuers
+    # (/credentials/issuers/<slug>/), so no school may take them.
+    slug = models.SlugField(_("slug"), max_length=80, unique=True, validators=[not_a_reserved_issuer])
     name_en = models.CharField(_("name (English)"), max_length=200)
     name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
     industry = models.CharField(_("industry"), max_length=40, choices=Industry.choices)

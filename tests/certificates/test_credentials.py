@@ -610,3 +610,12 @@ def test_learner_without_legal_name_gets_no_subject_name(cast):
     credential = builders.certificate_credential(certificate)
     assert "name" not in credential["credentialSubject"]
     assert learner.user.email not in json.dumps(credential)
+
+
+@pytest.mark.parametrize("slug", ["ouc", "credit-bank"])
+def test_no_school_can_take_an_issuer_slug_the_university_uses(db, slug):
+    from django.core.exceptions import ValidationError
+
+    school = factories.IndustrySchoolFactory.build(slug=slug)
+    with pytest.raises(ValidationError, match="reserved"):
+        school.full_clean()
