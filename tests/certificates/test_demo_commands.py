@@ -46,3 +46,28 @@ def test_certificate_types_refuse_a_bad_file_and_store_nothing(settings, tmp_pat
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG is off"):
         call_command("seed_demo_certificates")
+
+
+def test_verify_credential_checks_a_file_offline(cast, eager, tmp_path, capsys):
+    from certificates import services
+    from tests import factories
+
+    cert_type = factories.CertificateTypeFactory(school=cast.school, association=cast.association)
+    request = factories.completed_request(learner=cast.learner.learner, cert_type=cert_type)
+    services.request_approve(request=request, reviewer=cast.reviewer)
+    certificate = services.certificate_issue(request_id=request.pk)
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(certificate.credential), encoding="utf-8")
+    call_command("verify_credential", str(good))
+    out = capsys.readouterr().out
+    assert "schema ob_v3p0_achievementcredential_schema: valid" in out
+    assert "proof eddsa-rdfc-2022: verifies" in out
+    tampered = dict(certificate.credential, name=certificate.credential["name"] + "!")
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(tampered), encoding="utf-8")
+    with pytest.raises(CommandError, match="does not pass"):
+        call_command("verify_credential", str(bad))
+    assert "DOES NOT VERIFY" in capsys.readouterr().out
+    (tmp_path / "junk.json").write_text("[1, 2", encoding="utf-8")
+    with pytest.raises(CommandError, match="not a readable JSON"):
+        call_command("verify_credential", str(tmp_path / "junk.json"))
