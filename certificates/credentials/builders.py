@@ -223,6 +223,12 @@ def identity_object(email: str, salt: str) -> dict[str, Any]:
     }
 
 
+def _school_zh(school) -> str:
+    """The school's Chinese name as a part of the university (the seeds' names already say so)."""
+    name = school.name_zh or school.name_en
+    return name if name.startswith("国家开放大学") else f"国家开放大学{name}"
+
+
 def _ouc_ref() -> dict[str, Any]:
     en, _zh = RESERVED_ISSUERS[OUC]
     return {"id": issuer_url(OUC), "type": ["Profile"], "name": en}
@@ -236,7 +242,7 @@ def _school_ref(school) -> dict[str, Any]:
         "name": school.name_en,
         "description": _both(
             f"{school.name_en}, an industry school of The Open University of China.",
-            f"国家开放大学{school.name_zh}。" if school.name_zh else "",
+            f"{_school_zh(school)}。" if school.name_zh else "",
         ),
         "url": absolute(school.get_absolute_url()),
         "parentOrg": _ouc_ref(),
@@ -371,7 +377,7 @@ def certificate_credential(certificate: Certificate, *, now: datetime.datetime |
     description = _both(
         f"{cert_type.name_en}: a {kind_en} of The Open University of China, issued by {school.name_en} "
         f"and approved by {association.name_en}. Serial number {certificate.serial}.",
-        f"{cert_type.name_zh or cert_type.name_en}：国家开放大学{school.name_zh or school.name_en}颁发的{kind_zh}，"
+        f"{cert_type.name_zh or cert_type.name_en}：{_school_zh(school)}颁发的{kind_zh}，"
         f"经{association.name_zh or association.name_en}审核批准。证书编号{certificate.serial}。",
     )
     achievement = {

@@ -16,7 +16,6 @@ import hashlib
 import json
 import socket
 import sys
-import time
 import types
 from contextlib import contextmanager
 from pathlib import Path
@@ -341,23 +340,12 @@ def test_a_credential_failure_leaves_the_request_approved_and_marked_failed(cast
     assert Certificate.objects.get(request=request).credential is None
 
 
-def test_certificate_credential_speed(cast, capsys):
-    import statistics
-
-    certificate = allocated(cast)
-    builders.certificate_credential(certificate)  # warm: schemas, validators, contexts, key
-    timings = []
-    for _ in range(10):
-        started = time.perf_counter()
-        builders.certificate_credential(certificate)
-        timings.append((time.perf_counter() - started) * 1000)
-    median = statistics.median(timings)
-    with capsys.disabled():
-        print(f"\ncertificate_credential: median {median:.1f} ms, best {min(timings):.1f} ms (build, sign, schema, verify)")
-    # Issue 7 wants 10 certificates a second with the PDF on one worker: the credential must leave
-    # most of the 100 ms to the PDF. The bound is generous (shared CI machines are slow and
-    # noisy); it catches a real regression, such as a validator or a context rebuilt every time.
-    assert median < 300
+def test_the_school_is_named_once_as_part_of_the_university(cast):
+    cast.school.name_zh = "国家开放大学机械学院"
+    cast.school.save(update_fields=["name_zh"])
+    credential = builders.certificate_credential(allocated(cast))
+    assert "国家开放大学机械学院颁发" in credential["description"]
+    assert "国家开放大学国家开放大学" not in json.dumps(credential, ensure_ascii=False)
 
 
 # -- issuer profiles and keys --------------------------------------------------------------------
