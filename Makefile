@@ -8,7 +8,7 @@ TEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run migrate demo test lint messages clean
+.PHONY: install run migrate demo test e2e lint messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,9 +38,20 @@ run: demo
 	@echo "Serving the portal on http://$(HOST):$(PORT)/ (demo log-ins are listed in README.md)"
 	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install
+# The browser journeys' tools (axe-core, the Nu HTML Checker) from package-lock.json, when npm is
+# here; without them a bare `make test` skips the journeys, a run promised the real stack fails.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent && touch $(NODE_STAMP); \
+	else echo "npm not found: the browser journeys will be skipped (.ci/run installs it)"; fi
+
+test: install $(NODE_STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+# Only the real-browser journeys (tests/e2e), screenshots under test-artifacts/e2e/.
+e2e: install $(NODE_STAMP)
+	$(PY) -m pytest -m e2e $(PYTEST_ARGS) tests/e2e
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -51,4 +62,4 @@ messages: install
 	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles var .pytest_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles var .pytest_cache node_modules test-artifacts
