@@ -213,7 +213,7 @@ def journey_factory(chromium, request) -> Iterator:
         return journey
 
     yield open_journey
-    for context, journey in opened:
+    for context, _journey in opened:
         context.close()
     failed = getattr(request.node, "rep_call", None)
     if failed is None or failed.passed:
