@@ -58,7 +58,7 @@ lint: install
 
 # Recompile the translation catalogues after editing locale/*/LC_MESSAGES/django.po.
 messages: install
-	$(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete --ignore=.venv --ignore=staticfiles
+	$(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=node_modules --ignore=var
 	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from creditbank.errors import CreditBankError
@@ -110,6 +111,13 @@ class OutcomeSubmitForm(forms.Form):
             raise ValidationError(problems)
         return uploads
 
+    # The service refuses these dates too; checked here as well, the message sits by its field.
+    def clean_achieved_on(self):
+        achieved = self.cleaned_data["achieved_on"]
+        if achieved > timezone.localdate():
+            raise ValidationError(_("The date achieved is in the future."), code="future")
+        return achieved
+
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("issuing_body") and not (cleaned.get("issuing_body_name") or "").strip():
@@ -117,6 +125,9 @@ class OutcomeSubmitForm(forms.Form):
                 self.add_error(
                     "issuing_body_name", _("Choose the partner association that issued it, or name the issuing body.")
                 )
+        achieved, expires = cleaned.get("achieved_on"), cleaned.get("expires_on")
+        if achieved and expires and expires <= achieved:
+            self.add_error("expires_on", _("The expiry date must come after the date it was achieved."))
         return cleaned
 
     def outcome_fields(self) -> dict:

@@ -38,7 +38,10 @@ def programme_list(request: HttpRequest) -> HttpResponse:
             "query": query,
             "page_obj": page,
             "filtered": any(v for k, v in request.GET.items() if k not in {"page", "sort"}),
-            "filters_in_use": any(v for k, v in request.GET.items() if k not in {"page", "q"}),
+            # The search form submits every select, the sort at its default "name" too: only a
+            # chosen filter or another order opens the folded filters (on a phone they fill a screen).
+            "filters_in_use": query.sort != "name"
+            or any(v for k, v in request.GET.items() if k not in {"page", "q", "sort"}),
         },
     )
 

@@ -277,6 +277,22 @@ def test_a_refusal_by_the_service_is_shown_and_nothing_is_stored(client, world, 
     assert LearningOutcome.objects.count() == before and stored_files(media) == []
 
 
+def test_wrong_dates_are_shown_next_to_their_fields(client, world, media):
+    client.force_login(world.learner.user)
+    future = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
+    form = post_outcome(client, SimpleUploadedFile("a.pdf", PDF), achieved_on=future).context["form"]
+    assert form.errors == {"achieved_on": ["The date achieved is in the future."]}
+    achieved = (timezone.localdate() - datetime.timedelta(days=10)).isoformat()
+    form = post_outcome(
+        client, SimpleUploadedFile("a.pdf", PDF), achieved_on=achieved, expires_on=achieved
+    ).context["form"]
+    assert form.errors == {"expires_on": ["The expiry date must come after the date it was achieved."]}
+    assert not LearningOutcome.objects.filter(account__learner=world.learner).exclude(
+        pk=world.certificate.pk
+    ).exists()
+    assert stored_files(media) == []
+
+
 # --- One outcome and its evidence ---------------------------------------------------------------
 
 

@@ -80,6 +80,12 @@ def chromium(_async_unsafe_for_the_browser):
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
     yield browser
     browser.close()
+    # While Playwright runs, the test's code runs in another greenlet, and Django's connections
+    # (held per context) are other ones than before and after: close them here, or the flush
+    # after the test cannot reach them and the final DROP DATABASE finds them still open.
+    from django.db import connections
+
+    connections.close_all()
     playwright.stop()
 
 
@@ -121,7 +127,9 @@ class Journey:
     def axe_problems(self) -> list[str]:
         page = self.page
         if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-            page.add_script_tag(path=str(AXE_JS))
+            # axe stays loaded once the tag has run; the tag goes, or a later step on the same
+            # document (a page that updates itself) would hand axe's code to the HTML checker.
+            page.add_script_tag(path=str(AXE_JS)).evaluate("tag => tag.remove()")
         result = page.evaluate(
             """async () => {
                 const r = await axe.run(document, {resultTypes: ['violations']});

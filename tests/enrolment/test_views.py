@@ -239,5 +239,10 @@ def test_level_labels_follow_the_language_of_each_request(client, nc_programme):
 def test_filters_fold_away_until_one_is_used(client, nc_programme):
     closed = catalogue(client, q="数控").content.decode()
     assert '<details class="filters__more">' in closed
+    # The form itself sends every select, the default order included: still folded.
+    submitted = catalogue(client, q="数控", school="", kind="", sort="name").content.decode()
+    assert '<details class="filters__more">' in submitted
+    reordered = catalogue(client, q="数控", sort="-credits").content.decode()
+    assert '<details class="filters__more" open>' in reordered
     opened = catalogue(client, q="数控", kind="associate").content.decode()
     assert '<details class="filters__more" open>' in opened
