@@ -107,8 +107,37 @@ class Journey:
     html_files: list[Path] = field(default_factory=list)
     touch_exempt: tuple[str, ...] = ()
 
-    def step(self, label: str, *, check: bool = True) -> Path:
-        """Screenshot the page as ``NN-label.png`` and check its quality (axe, scroll, targets)."""
+    def step(self, label: str, *, check: bool = True, chinese: bool = True) -> Path:
+        """Screenshot the page as ``NN-label.png`` and check its quality (axe, scroll, targets).
+
+        An English page is then shown in Chinese too, switched with the page's own language
+        control, screenshotted and checked as ``NN-label-zh.png``, and switched back (journey 5:
+        every page in both languages). ``chinese=False`` is for a page whose state a reload would
+        lose: a refused form with what was typed, a page that must not be reloaded.
+        """
+        shot = self._capture(label, check=check)
+        if chinese and self._language() == "en" and self.page.locator("form.lang-switch").count():
+            self._switch("zh-hans")
+            self._capture(f"{label} zh", check=check)
+            self._switch("en")
+        return shot
+
+    def _language(self) -> str:
+        return self.page.locator("html").get_attribute("lang") or ""
+
+    def _switch(self, language: str) -> None:
+        page = self.page
+        before = page.url
+        page.locator("#lang-switch-language").select_option(language)
+        with page.expect_navigation():
+            page.locator("form.lang-switch button[type=submit]").click()
+        page.wait_for_load_state("networkidle")
+        assert self._language() == language, f"{self.name}: the switch did not make the page {language}"
+        assert page.url.split("#")[0] == before.split("#")[0], (
+            f"{self.name}: switching language left {before} for {page.url}"
+        )
+
+    def _capture(self, label: str, *, check: bool) -> Path:
         page = self.page
         page.wait_for_load_state("networkidle")
         number = len(self.steps) + 1

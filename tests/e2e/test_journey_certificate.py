@@ -316,7 +316,7 @@ def test_a_certificate_is_approved_issued_downloaded_verified_and_revoked(
     reviewer.step("revoke")
     page.get_by_role("button", name="Revoke the certificate").click()
     expect(page.locator("main")).to_contain_text("Give a reason for the revocation.")
-    reviewer.step("revoke without a reason")
+    reviewer.step("revoke without a reason", chinese=False)
     reason = "Issued against the wrong enrolment"
     page.get_by_label("Reason for the revocation (the learner sees it)").fill(reason)
     page.get_by_role("button", name="Revoke the certificate").click()
@@ -372,10 +372,10 @@ def test_a_bulk_approval_follows_the_worker_from_queued_to_ready(
     expect(page.locator("tbody tr")).to_have_count(len(BATCH))
     for name, _login in BATCH:
         page.get_by_label(f"Select the request of {name}").check()
-    reviewer.step("queue, requests ticked")
+    reviewer.step("queue, requests ticked", chinese=False)  # a reload would untick them
     page.get_by_role("button", name="Approve selected…").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Approve {len(BATCH)} requests?")
-    reviewer.step("bulk confirmation")
+    reviewer.step("bulk confirmation", chinese=False)
 
     badge = page.locator("[data-field=state-badge]")
     label = page.locator("[data-field=label]")
@@ -386,7 +386,7 @@ def test_a_bulk_approval_follows_the_worker_from_queued_to_ready(
         expect(label).to_have_text(f"Queued: {len(BATCH)} certificates waiting to be issued.")
         expect(page.locator("[data-count=waiting]")).to_have_text(str(len(BATCH)))
         mark_page(page)
-        reviewer.step("batch queued")
+        reviewer.step("batch queued", chinese=False)
         page.wait_for_timeout(2500)  # one poll of progress.json at least: still queued
         expect(badge).to_have_text("Queued")
 
@@ -397,7 +397,7 @@ def test_a_bulk_approval_follows_the_worker_from_queued_to_ready(
     expect(page.locator("[data-count=waiting]")).to_have_text("0")
     expect(page.locator("#batch-progress")).to_have_attribute("value", str(len(BATCH)))
     assert same_document(page), "the batch page was reloaded or left: it must update itself"
-    reviewer.step("batch ready")
+    reviewer.step("batch ready", chinese=False)
     assert Certificate.objects.filter(request__in=requests).count() == len(BATCH)
     assert worker.process.poll() is None
 
@@ -421,7 +421,7 @@ def test_a_transcript_follows_the_worker_from_queued_to_ready(
         expect(page.get_by_role("heading", level=1)).to_have_text("Transcript")
         expect(state).to_have_text("Queued")
         expect(page.locator("main")).to_contain_text("This page updates itself when it is ready.")
-        learner_j.step("transcript queued")
+        learner_j.step("transcript queued", chinese=False)
         page.wait_for_timeout(1500)  # one poll of status.json at least: still queued
         expect(state).to_have_text("Queued")
 

@@ -223,7 +223,7 @@ def test_school_administrator_admits_records_results_and_sees_the_learner_comple
     bad = problems.get_by_role("row").nth(1)
     expect(bad.get_by_role("cell").nth(0)).to_have_text("4")
     expect(bad.get_by_role("cell").nth(1)).to_have_text("score '8O' is not a number")
-    j.step("results file refused")
+    j.step("results file refused", chinese=False)
     assert not enrolment.results.exists()
 
     # The corrected file: every course the programme requires, passed.
@@ -310,7 +310,7 @@ def test_learner_certificate_is_accredited_and_exempts_a_course(
     expect(page.get_by_label("Issuing partner association").locator("option:checked")).to_have_text(
         "Education Development Center of Mechanical Industry"
     )
-    learner.step("outcome refused")
+    learner.step("outcome refused", chinese=False)
     assert not LearningOutcome.objects.filter(kind="vocational").exists()
 
     page.get_by_label("Achieved on").fill("2024-05-17")

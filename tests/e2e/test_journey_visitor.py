@@ -99,7 +99,7 @@ def test_visitor_finds_a_programme_signs_up_and_applies(
     )
     expect(error).to_have_attribute("id", "id_password2_error")
     expect(field(page, "Email")).to_have_value(EMAIL)
-    j.step("sign up refused")
+    j.step("sign up refused", chinese=False)
     # Passwords are never sent back to the browser: they are typed again.
     field(page, "Password").fill(PASSWORD)
     field(page, "Password (again)").fill(PASSWORD)
@@ -151,7 +151,7 @@ def test_visitor_finds_a_programme_signs_up_and_applies(
         "BAIC Learning Centre"
     )
     expect(page.get_by_label(CONSENT)).to_be_checked()
-    j.step("profile refused")
+    j.step("profile refused", chinese=False)
     phone.fill("138 0013 8000")
     page.get_by_role("button", name="Save profile").click()
 
