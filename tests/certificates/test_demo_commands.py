@@ -71,3 +71,24 @@ def test_verify_credential_checks_a_file_offline(cast, eager, tmp_path, capsys):
     (tmp_path / "junk.json").write_text("[1, 2", encoding="utf-8")
     with pytest.raises(CommandError, match="not a readable JSON"):
         call_command("verify_credential", str(tmp_path / "junk.json"))
+
+
+@pytest.mark.django_db(transaction=True)  # commits fire the issuing at once, as under `make run`
+def test_without_the_pdf_tools_the_demo_certificate_waits_to_be_retried(settings, eager, monkeypatch, capsys):
+    from certificates import rendering
+    from certificates.models import CertificateRequest
+
+    settings.DEBUG = True
+    for command in SETUP:
+        call_command(command, verbosity=0)
+    call_command("load_certificate_types", verbosity=0)
+
+    def no_pango(certificate):
+        raise OSError("cannot load library 'libpango-1.0-0'")
+
+    monkeypatch.setattr(rendering, "certificate_pdf", no_pango)
+    call_command("seed_demo_certificates", verbosity=0)
+    assert "fonts-noto-cjk" in capsys.readouterr().err
+    request = CertificateRequest.objects.get(learner__user__email="learner2@ouc.example")
+    assert request.status == "approved" and request.issue_failed_at and "libpango" in request.issue_error
+    assert not Certificate.objects.filter(credential__isnull=False).exists()
