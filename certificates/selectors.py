@@ -12,7 +12,7 @@ import datetime
 import hashlib
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from certificates.models import (
@@ -160,6 +160,19 @@ def reviewer_batch(*, reviewer, public_id) -> ReviewBatch:
 # Certificates a reviewer lists and may revoke: issued in full (a row that is still being made
 # belongs to an approved request, which the queue shows as being issued).
 ISSUED_STATES = (R.ISSUED, R.REVOKED)
+
+
+def batch_progress(*, batch: ReviewBatch) -> dict[str, int]:
+    """How far a batch has come: requests by state, and how many failed to issue."""
+    counts = dict.fromkeys(R.values, 0)
+    for row in batch.requests.values("status").annotate(n=Count("pk")).order_by():
+        counts[row["status"]] = row["n"]
+    counts["failed"] = batch.requests.filter(status=R.APPROVED, issue_failed_at__isnull=False).count()
+    counts["total"] = batch.size
+    waiting = counts[R.APPROVED] - counts["failed"]
+    counts["waiting"] = waiting
+    counts["done"] = batch.size - waiting
+    return counts
 
 
 def reviewer_certificates(*, reviewer) -> QuerySet[Certificate]:

@@ -208,19 +208,6 @@ def requests_bulk_decide(
     return batch
 
 
-def batch_progress(*, batch: ReviewBatch) -> dict[str, int]:
-    """How far a batch has come: requests by state, and how many failed to issue."""
-    counts = dict.fromkeys(R.values, 0)
-    for row in batch.requests.values("status").annotate(n=models.Count("pk")).order_by():
-        counts[row["status"]] = row["n"]
-    counts["failed"] = batch.requests.filter(status=R.APPROVED, issue_failed_at__isnull=False).count()
-    counts["total"] = batch.size
-    waiting = counts[R.APPROVED] - counts["failed"]
-    counts["waiting"] = waiting
-    counts["done"] = batch.size - waiting
-    return counts
-
-
 def _next_serial(school, year: int) -> tuple[int, str]:
     counter, _created = SerialCounter.objects.get_or_create(school=school, year=year)
     counter = SerialCounter.objects.select_for_update().get(pk=counter.pk)

@@ -386,7 +386,7 @@ def _failed_url(batch: ReviewBatch) -> str:
 
 def batch_state(batch: ReviewBatch) -> dict:
     """A batch's progress, in numbers and in words: queued, working, ready, or n failed."""
-    counts = services.batch_progress(batch=batch)
+    counts = selectors.batch_progress(batch=batch)
     total, waiting, failed = counts["total"], counts["waiting"], counts["failed"]
     processed = counts[
         "done"

@@ -3,7 +3,7 @@ ask for which certificate."""
 
 import pytest
 
-from certificates import services
+from certificates import selectors, services
 from certificates.errors import CertificateError
 from certificates.models import Certificate, CertificateRequest, ReviewBatch, SerialCounter
 from certificates.tasks import issue_certificate
@@ -31,7 +31,7 @@ def test_bulk_approval_decides_every_request_in_one_batch(cast, cert_type, djang
     assert batch.size == 3 and batch.decision == "approve"
     assert set(CertificateRequest.objects.values_list("status", flat=True)) == {"approved"}
     assert set(CertificateRequest.objects.values_list("batch", flat=True)) == {batch.pk}
-    progress = services.batch_progress(batch=batch)
+    progress = selectors.batch_progress(batch=batch)
     assert (progress["approved"], progress["waiting"], progress["done"], progress["total"]) == (3, 3, 0, 3)
 
 
@@ -173,7 +173,7 @@ def test_bulk_approval_of_500_requests_issues_500_certificates_with_500_serials(
     assert len(set(Certificate.objects.values_list("verification_code", flat=True))) == 500
     assert len(set(Certificate.objects.values_list("status_index", flat=True))) == 500
     assert not Certificate.objects.filter(credential__isnull=True).exists()
-    progress = services.batch_progress(batch=batch)
+    progress = selectors.batch_progress(batch=batch)
     assert (progress["issued"], progress["done"], progress["waiting"]) == (500, 500, 0)
 
 
