@@ -91,6 +91,8 @@ class ProfileForm(forms.ModelForm):
         for name in ["legal_name", "phone", "employer", "job_title", "industry", "province"]:
             self.fields[name].required = True
         self.fields["consent"].initial = bool(self.instance.privacy_consent_at)
+        # In the page's language (a centre without a Chinese name keeps its English one).
+        self.fields["centre"].label_from_instance = lambda centre: centre.name
 
     def clean_phone(self) -> str:
         phone = "".join(self.cleaned_data["phone"].split())

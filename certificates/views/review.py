@@ -270,6 +270,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
             "request_ids": form.cleaned_data["requests"],
             "filter_query": form.cleaned_data["filter"],
             "back": back,
+            # The confirmation answers a POST only: switching language goes back to the queue.
+            "language_next": back,
         },
     )
 

@@ -705,6 +705,13 @@ def _results_page(
             "csv_columns": CSV_COLUMNS,
             "example_day": timezone.localdate().isoformat(),
             "course_codes": course_codes,
+            # The upload answers a POST at an address without GET: switching language there
+            # shows the results page again, in the other language.
+            "language_next": (
+                _school_url("intake_results", school, intake_id=intake.public_id)
+                if upload_form is not None
+                else None
+            ),
         },
     )
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import re
+from html import unescape
 
 import pytest
 from django.urls import reverse
@@ -491,6 +493,25 @@ def test_bulk_approval_of_three_selected_confirms_then_decides_one_batch(
     assert {status_of(r) for r in chosen} == {"approved"} and status_of(left) == "requested"
     page = client.get(response["Location"])
     assert "3 requests approved" in " ".join(messages_of(page))
+
+
+def test_switching_language_on_a_bulk_confirmation_goes_back_to_the_filtered_queue(
+    client, cast, cert_type
+):
+    ids = [str(r.public_id) for r in requests_for(cert_type, 2)]
+    client.force_login(cast.reviewer)
+    confirm = client.post(
+        u("bulk"), {"action": "approve-selected", "requests": ids, "filter": "status=waiting"}
+    )
+    assert confirm.status_code == 200
+    # The confirmation answers a POST only; a GET there is refused, so the switch must not go there.
+    assert client.get(u("bulk")).status_code == 405
+    form = re.search(r'<form class="lang-switch".*?</form>', html(confirm), re.S).group(0)
+    target = unescape(re.search(r'name="next" value="([^"]*)"', form).group(1))
+    assert target == u("queue") + "?status=waiting"
+    switched = client.post("/i18n/setlang/", {"language": "zh-hans", "next": target}, follow=True)
+    assert switched.status_code == 200 and switched.redirect_chain[-1][0] == target
+    assert '<html lang="zh-hans"' in html(switched)
 
 
 def test_bulk_rejection_needs_a_reason_on_the_confirmation_page(client, cast, cert_type):

@@ -24,8 +24,11 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext, ngettext, pgettext
 
 from tests.conftest import SERVICES_PROMISED
 
@@ -96,6 +99,66 @@ def _async_unsafe_for_the_browser(monkeypatch) -> None:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def same_address(a: str, b: str) -> bool:
+    """The same page: path and query alike once decoded (``%2F`` is ``/``), whatever the origin."""
+    a, b = urlsplit(a), urlsplit(b)
+    return (a.path, parse_qs(a.query)) == (b.path, parse_qs(b.query))
+
+
+def zh(message: str, context: str | None = None) -> str:
+    """``message`` as the Chinese pages say it: the project's own catalogue (and Django's and
+    allauth's), so a journey finds Chinese controls and messages without copying translations."""
+    with translation.override("zh-hans"):
+        text = pgettext(context, message) if context else gettext(message)
+    assert text != message or not re.search(r"[A-Za-z]", message), f"no Chinese for {message!r}"
+    return text
+
+
+def typed(form) -> dict[str, str | list[str]]:
+    """What a form holds now, by control name: text and chosen options, and the values of ticked
+    boxes as a list (not passwords or files, which a refused form never sends back)."""
+    return form.evaluate(
+        """f => {
+            const out = {};
+            for (const el of f.elements) {
+                if (!el.name || ['hidden', 'password', 'file', 'submit'].includes(el.type)
+                    || el.tagName === 'BUTTON') continue;
+                if (el.type === 'checkbox' || el.type === 'radio') {
+                    if (el.checked) out[el.name] = (out[el.name] || []).concat([el.value]);
+                } else {
+                    out[el.name] = el.value;
+                }
+            }
+            return out;
+        }"""
+    )
+
+
+def retype(form, values: dict[str, str | list[str]]) -> None:
+    """Type ``values`` (from ``typed``) into ``form`` again, control by control, as a person would."""
+    for name, value in values.items():
+        if isinstance(value, list):
+            # A box's value is "on" when it has no value attribute: compare the property.
+            boxes = form.locator(f"[name='{name}']")
+            for index in range(boxes.count()):
+                if boxes.nth(index).evaluate("el => el.value") in value:
+                    boxes.nth(index).check()
+            continue
+        control = form.locator(f"[name='{name}']")
+        if control.evaluate("el => el.tagName") == "SELECT":
+            control.select_option(value)
+        else:
+            control.fill(value)
+
+
+def zh_plural(singular: str, plural: str, n: int) -> str:
+    """The Chinese of a message counted by ``n`` (ngettext), as ``zh`` finds it."""
+    with translation.override("zh-hans"):
+        text = ngettext(singular, plural, n)
+    assert text not in (singular, plural), f"no Chinese for {plural!r}"
+    return text
+
+
 @dataclass
 class Journey:
     """One journey's pages: each step screenshotted and checked; the HTML validated at the end."""
@@ -107,35 +170,56 @@ class Journey:
     html_files: list[Path] = field(default_factory=list)
     touch_exempt: tuple[str, ...] = ()
 
-    def step(self, label: str, *, check: bool = True, chinese: bool = True) -> Path:
+    def step(self, label: str, *in_chinese: str, check: bool = True, chinese: bool = True) -> Path:
         """Screenshot the page as ``NN-label.png`` and check its quality (axe, scroll, targets).
 
         An English page is then shown in Chinese too, switched with the page's own language
-        control, screenshotted and checked as ``NN-label-zh.png``, and switched back (journey 5:
-        every page in both languages). ``chinese=False`` is for a page whose state a reload would
-        lose: a refused form with what was typed, a page that must not be reloaded.
+        control, screenshotted and checked as ``NN-label-zh.png`` (where each text of
+        ``in_chinese`` must be found in <main>), and switched back (journey 5: every page in both
+        languages). ``chinese=False`` is for a page whose state a reload would
+        lose (a refused form with what was typed, a page answering a POST, one that must not be
+        reloaded): the journey shows that state in Chinese by doing it again in Chinese.
         """
         shot = self._capture(label, check=check)
-        if chinese and self._language() == "en" and self.page.locator("form.lang-switch").count():
-            self._switch("zh-hans")
-            self._capture(f"{label} zh", check=check)
-            self._switch("en")
+        if chinese and self.language() == "en" and self.page.locator("form.lang-switch").count():
+            self.in_chinese(label, *in_chinese)
         return shot
 
-    def _language(self) -> str:
+    def language(self) -> str:
         return self.page.locator("html").get_attribute("lang") or ""
 
-    def _switch(self, language: str) -> None:
+    def switch(self, language: str, *, lands_on: str | None = None) -> None:
+        """Switch with the header's own control, found by its names in the page's language
+        (Language / 语言, Switch / 切换). The person stays on the page, or, from a page that
+        answers a POST, lands on ``lands_on`` (a path and query), the page the switch names."""
         page = self.page
-        before = page.url
-        page.locator("#lang-switch-language").select_option(language)
+        before = page.url.split("#")[0]
+        say = zh if self.language() == "zh-hans" else str
+        form = page.locator("form.lang-switch")
+        form.get_by_label(say("Language"), exact=True).select_option(language)
         with page.expect_navigation():
-            page.locator("form.lang-switch button[type=submit]").click()
+            form.get_by_role("button", name=say("Switch"), exact=True).click()
         page.wait_for_load_state("networkidle")
-        assert self._language() == language, f"{self.name}: the switch did not make the page {language}"
-        assert page.url.split("#")[0] == before.split("#")[0], (
-            f"{self.name}: switching language left {before} for {page.url}"
-        )
+        assert self.language() == language, f"{self.name}: the switch did not make the page {language}"
+        after = page.url.split("#")[0]
+        if lands_on is None:
+            assert same_address(after, before), f"{self.name}: switching language left {before} for {after}"
+        else:
+            assert same_address(after, lands_on), (
+                f"{self.name}: switching language from {before} landed on {after}, not {lands_on}"
+            )
+
+    def in_chinese(self, label: str, *expected: str) -> None:
+        """This page in Chinese: switched, each ``expected`` text found in <main>, checked and
+        screenshotted as a step (``label zh``), then switched back to English."""
+        from playwright.sync_api import expect
+
+        self.switch("zh-hans")
+        main = self.page.locator("main")
+        for text in expected:
+            expect(main).to_contain_text(text)
+        self._capture(f"{label} zh", check=True)
+        self.switch("en")
 
     def _capture(self, label: str, *, check: bool) -> Path:
         page = self.page

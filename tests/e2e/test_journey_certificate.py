@@ -42,7 +42,7 @@ from enrolment.models import Intake
 from schools.models import IndustrySchool, LearningCentre, Membership
 from tests import factories
 from tests.conftest import wait_for
-from tests.e2e.conftest import DESKTOP, PHONE
+from tests.e2e.conftest import DESKTOP, PHONE, zh, zh_plural
 
 pytestmark = [pytest.mark.needs_services, pytest.mark.django_db(transaction=True)]
 
@@ -168,15 +168,6 @@ def log_in(journey, base: str, email: str) -> None:
     expect(page.locator(".account-nav")).to_contain_text(email)
 
 
-def switch_language(journey, code: str) -> None:
-    """The switch in the page's header: choose the language, press Switch (切换)."""
-    page = journey.page
-    page.locator("#lang-switch-language").select_option(code)
-    with page.expect_navigation():
-        page.locator("form.lang-switch button[type=submit]").click()
-    expect(page.locator("html")).to_have_attribute("lang", code)
-
-
 def mark_page(page) -> None:
     """A marker on this document: it survives only if the page is never reloaded or left."""
     page.evaluate("() => { window.__sameDocument = true; }")
@@ -226,12 +217,7 @@ def test_a_certificate_is_approved_issued_downloaded_verified_and_revoked(
     page.locator(".main-nav").get_by_role("link", name="Review").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Certificate requests")
     expect(page.locator("tbody tr")).to_have_count(1)
-    reviewer.step("queue")
-    switch_language(reviewer, "zh-hans")
-    expect(page.get_by_role("heading", level=1)).to_have_text("证书申请")
-    expect(page.locator("tbody")).to_contain_text("张伟")
-    reviewer.step("queue in Chinese")
-    switch_language(reviewer, "en")
+    reviewer.step("queue", "证书申请", "张伟")
     expect(page.get_by_role("heading", level=1)).to_have_text("Certificate requests")
 
     # The request: the learner's evidence, then approve.
@@ -265,12 +251,7 @@ def test_a_certificate_is_approved_issued_downloaded_verified_and_revoked(
     expect(lpage.locator(".main-nav [aria-current=page]")).to_have_text("My certificates")
     card = lpage.locator(".card", has_text=cert_type.name_en)
     expect(card.locator(".badge")).to_have_text("Issued")
-    learner_j.step("my certificates")
-    switch_language(learner_j, "zh-hans")
-    expect(lpage.get_by_role("heading", level=1)).to_have_text("我的证书")
-    expect(lpage.locator(".card .badge").first).to_have_text("已颁发")
-    learner_j.step("my certificates in Chinese")
-    switch_language(learner_j, "en")
+    learner_j.step("my certificates", "我的证书", "已颁发")
 
     filename, data = download(
         lpage,
@@ -300,11 +281,11 @@ def test_a_certificate_is_approved_issued_downloaded_verified_and_revoked(
     expect(status).to_have_text("Valid")
     expect(vpage.locator("main")).to_contain_text("张伟")
     expect(vpage.locator("main")).to_contain_text(certificate.serial)
-    visitor.step("verify valid")
-    switch_language(visitor, "zh-hans")
+    visitor.step("verify valid", chinese=False)  # shown in Chinese next, with its badge checked
+    visitor.switch("zh-hans")
     expect(vpage.locator("dt:text-is('状态') + dd .badge")).to_have_text("有效")
-    visitor.step("verify valid in Chinese")
-    switch_language(visitor, "en")
+    visitor.step("verify valid zh")
+    visitor.switch("en")
 
     # The reviewer revokes it: a reason is required.
     page.goto(base + "/review/certificates/")
@@ -317,6 +298,12 @@ def test_a_certificate_is_approved_issued_downloaded_verified_and_revoked(
     page.get_by_role("button", name="Revoke the certificate").click()
     expect(page.locator("main")).to_contain_text("Give a reason for the revocation.")
     reviewer.step("revoke without a reason", chinese=False)
+    # In Chinese: the switch shows the revocation page again; the same refusal, in Chinese.
+    reviewer.switch("zh-hans")
+    page.get_by_role("button", name=zh("Revoke the certificate")).click()
+    expect(page.locator("main")).to_contain_text(zh("Give a reason for the revocation."))
+    reviewer.step("revoke without a reason zh")
+    reviewer.switch("en")
     reason = "Issued against the wrong enrolment"
     page.get_by_label("Reason for the revocation (the learner sees it)").fill(reason)
     page.get_by_role("button", name="Revoke the certificate").click()
@@ -337,12 +324,12 @@ def test_a_certificate_is_approved_issued_downloaded_verified_and_revoked(
     expect(vpage.locator("dt:text-is('Reason for revocation') + dd")).to_have_text(reason)
     expect(vpage.locator("main [role=status]")).to_contain_text(revoked_on)
     expect(vpage.locator("main [role=status]")).to_contain_text(reason)
-    visitor.step("verify revoked")
-    switch_language(visitor, "zh-hans")
+    visitor.step("verify revoked", chinese=False)  # shown in Chinese next, with its badge checked
+    visitor.switch("zh-hans")
     expect(vpage.locator("dt:text-is('状态') + dd .badge")).to_have_text("已撤销")
     expect(vpage.locator("main [role=status]")).to_contain_text(revoked_on)
-    visitor.step("verify revoked in Chinese")
-    switch_language(visitor, "en")
+    visitor.step("verify revoked zh")
+    visitor.switch("en")
     expect(status).to_have_text("Revoked")
 
     # The learner is told too: the certificate page says since when and why.
@@ -370,34 +357,75 @@ def test_a_bulk_approval_follows_the_worker_from_queued_to_ready(
     log_in(reviewer, base, REVIEWER)
     page.goto(base + "/review/")
     expect(page.locator("tbody tr")).to_have_count(len(BATCH))
+    n = len(BATCH)
     for name, _login in BATCH:
         page.get_by_label(f"Select the request of {name}").check()
     reviewer.step("queue, requests ticked", chinese=False)  # a reload would untick them
+    # In Chinese first: the switch reloads the queue, so the same rows are ticked again there, and
+    # the confirmation is asked in Chinese. Its address answers a POST only: its switch goes back
+    # to the queue, where the rows are ticked once more and confirmed in English.
+    queue_path = "/review/"
+    reviewer.switch("zh-hans", lands_on=queue_path)
+    for name, _login in BATCH:
+        page.get_by_label(zh("Select the request of %(name)s") % {"name": name}).check()
+    reviewer.step("queue, requests ticked zh")
+    page.get_by_role("button", name=zh("Approve selected…")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        zh_plural("Approve %(n)s request?", "Approve %(n)s requests?", n) % {"n": n}
+    )
+    reviewer.step("bulk confirmation zh")
+    # The switch lands where Cancel goes: the queue, as it was filtered.
+    back = page.get_by_role("main").get_by_role("link", name=zh("Cancel")).get_attribute("href")
+    assert urlsplit(back).path == queue_path
+    reviewer.switch("en", lands_on=back)
+    for name, _login in BATCH:
+        page.get_by_label(f"Select the request of {name}").check()
     page.get_by_role("button", name="Approve selected…").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Approve {len(BATCH)} requests?")
-    reviewer.step("bulk confirmation", chinese=False)
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Approve {n} requests?")
+    reviewer.step("bulk confirmation", chinese=False)  # shown in Chinese above
 
     badge = page.locator("[data-field=state-badge]")
     label = page.locator("[data-field=label]")
     with worker_held(worker):
-        page.get_by_role("button", name=f"Approve {len(BATCH)} requests").click()
+        page.get_by_role("button", name=f"Approve {n} requests").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Batch approval")
         expect(badge).to_have_text("Queued")
-        expect(label).to_have_text(f"Queued: {len(BATCH)} certificates waiting to be issued.")
-        expect(page.locator("[data-count=waiting]")).to_have_text(str(len(BATCH)))
+        expect(label).to_have_text(f"Queued: {n} certificates waiting to be issued.")
+        expect(page.locator("[data-count=waiting]")).to_have_text(str(n))
+        reviewer.step("batch queued", chinese=False)  # in Chinese next, while the worker is held
+        # The batch page can be shown again: in Chinese, still queued, in Chinese words.
+        reviewer.switch("zh-hans")
+        expect(badge).to_have_text(zh("Queued"))
+        expect(label).to_have_text(
+            zh_plural(
+                "Queued: %(n)d certificate waiting to be issued.",
+                "Queued: %(n)d certificates waiting to be issued.",
+                n,
+            )
+            % {"n": n}
+        )
+        reviewer.step("batch queued zh")
+        reviewer.switch("en")
         mark_page(page)
-        reviewer.step("batch queued", chinese=False)
         page.wait_for_timeout(2500)  # one poll of progress.json at least: still queued
         expect(badge).to_have_text("Queued")
 
     # The worker is let go: the page follows it by itself, with no reload.
     expect(badge).to_have_text("Ready", timeout=PROGRESS)
-    expect(label).to_have_text(f"Ready: all {len(BATCH)} certificates issued.")
-    expect(page.locator("[data-count=issued]")).to_have_text(str(len(BATCH)))
+    expect(label).to_have_text(f"Ready: all {n} certificates issued.")
+    expect(page.locator("[data-count=issued]")).to_have_text(str(n))
     expect(page.locator("[data-count=waiting]")).to_have_text("0")
-    expect(page.locator("#batch-progress")).to_have_attribute("value", str(len(BATCH)))
+    expect(page.locator("#batch-progress")).to_have_attribute("value", str(n))
     assert same_document(page), "the batch page was reloaded or left: it must update itself"
-    reviewer.step("batch ready", chinese=False)
+    # Ready, the page may be reloaded: it is shown in Chinese too.
+    reviewer.step(
+        "batch ready",
+        zh("Ready"),
+        zh_plural(
+            "Ready: %(n)d certificate issued.", "Ready: all %(n)d certificates issued.", n
+        )
+        % {"n": n},
+    )
     assert Certificate.objects.filter(request__in=requests).count() == len(BATCH)
     assert worker.process.poll() is None
 
@@ -421,7 +449,12 @@ def test_a_transcript_follows_the_worker_from_queued_to_ready(
         expect(page.get_by_role("heading", level=1)).to_have_text("Transcript")
         expect(state).to_have_text("Queued")
         expect(page.locator("main")).to_contain_text("This page updates itself when it is ready.")
-        learner_j.step("transcript queued", chinese=False)
+        learner_j.step("transcript queued", chinese=False)  # in Chinese next, the worker held
+        learner_j.switch("zh-hans")
+        expect(state).to_have_text(zh("Queued"))
+        learner_j.step("transcript queued zh")
+        learner_j.switch("en")
+        expect(state).to_have_text("Queued")
         page.wait_for_timeout(1500)  # one poll of status.json at least: still queued
         expect(state).to_have_text("Queued")
 

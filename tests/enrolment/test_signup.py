@@ -4,6 +4,7 @@ the person logs in. Bad input is refused with form errors and creates no one."""
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -271,3 +272,33 @@ def test_two_factor_pages_need_a_log_in(client) -> None:
     response = client.get(reverse("mfa_index"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
+
+
+def _language_next(response) -> str:
+    form = re.search(r'<form class="lang-switch".*?</form>', response.content.decode(), re.S)
+    return unescape(re.search(r'name="next" value="([^"]*)"', form.group(0)).group(1))
+
+
+@pytest.mark.parametrize(
+    "posted_next, expected",
+    [
+        ("/intakes/abc/apply/", "/accounts/signup/?next=%2Fintakes%2Fabc%2Fapply%2F"),
+        # Somewhere else is not carried: the switch lands on the sign-up page alone.
+        ("https://elsewhere.example/phish", "/accounts/signup/"),
+        ("", "/accounts/signup/"),
+    ],
+)
+def test_switching_language_on_a_refused_sign_up_keeps_where_the_person_was_going(
+    client, posted_next, expected
+) -> None:
+    response = client.post(
+        reverse("account_signup"),
+        {"email": "li@example.org", "password1": PASSWORD, "password2": "x", "next": posted_next},
+    )
+    assert response.status_code == 200 and not User.objects.exists()
+    # The refused page's address is the one the form posted to; the next was in the body.
+    assert _language_next(response) == expected
+    switched = client.post(
+        "/i18n/setlang/", {"language": "zh-hans", "next": _language_next(response)}
+    )
+    assert switched.status_code == 302 and switched["Location"] == expected

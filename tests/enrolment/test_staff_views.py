@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 from decimal import Decimal
+from html import unescape as html_unescape
 from types import SimpleNamespace
 
 import pytest
@@ -786,6 +788,29 @@ def test_a_csv_with_a_bad_row_shows_its_line_and_saves_nothing(client, cast, sit
     assert "Nothing was saved." in content
     assert "<td>3</td>" in content and "<td>4</td>" in content
     assert not CourseResult.objects.exists()
+
+
+def language_next(response) -> str:
+    """Where the header's language switch sends the person: its hidden ``next``."""
+    form = re.search(r'<form class="lang-switch".*?</form>', response.content.decode(), re.S)
+    return html_unescape(re.search(r'name="next" value="([^"]*)"', form.group(0)).group(1))
+
+
+def test_switching_language_on_a_refused_upload_shows_the_results_page_again(
+    client, cast, site, cohort
+):
+    client.force_login(cast.school_admin)
+    refused = upload(client, site, HEADER + "worker0@baic.example,NC101,eighty,2024-01-01\n")
+    assert refused.status_code == 200 and refused.context["report"].errors
+    # The upload's address takes POST only: the switch lands on the results page, which GET shows.
+    target = language_next(refused)
+    assert target == url("intake_results", site, intake_id=site.intake.public_id)
+    switched = client.post("/i18n/setlang/", {"language": "zh-hans", "next": target}, follow=True)
+    assert switched.status_code == 200 and switched.redirect_chain[-1][0] == target
+    assert '<html lang="zh-hans"' in switched.content.decode()
+    # An ordinary page keeps its whole address, query included.
+    page = client.get(results_url(site, "NC101"))
+    assert language_next(page) == results_url(site, "NC101")
 
 
 @pytest.mark.parametrize(

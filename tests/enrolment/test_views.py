@@ -189,6 +189,19 @@ def test_a_profile_with_a_bad_phone_is_refused_next_to_the_field(client):
     assert "7 to 15 digits" in response.content.decode()
 
 
+def test_the_profile_names_learning_centres_in_the_page_language(client):
+    centre = factories.LearningCentreFactory(name_en="Hall A Centre", name_zh="甲馆学习中心")
+    english_only = factories.LearningCentreFactory(name_en="Plant B Centre", name_zh="")
+    client.force_login(factories.UserFactory())
+    english = client.get(reverse("enrolment:my_profile"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    client.cookies["django_language"] = "zh-hans"
+    chinese = client.get(reverse("enrolment:my_profile")).content.decode()
+    assert f'value="{centre.pk}">Hall A Centre<' in english
+    assert f'value="{centre.pk}">甲馆学习中心<' in chinese
+    # Without a Chinese name the English one stands in, rather than nothing.
+    assert f'value="{english_only.pk}">Plant B Centre<' in chinese
+
+
 def test_a_learner_sees_and_withdraws_only_their_own_enrolment(client, nc_programme):
     intake = factories.IntakeFactory(programme=nc_programme)
     mine = Enrolment.objects.create(
