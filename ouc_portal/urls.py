@@ -24,5 +24,8 @@ urlpatterns = [
     path("", include("schools.urls")),
 ]
 
+# With DEBUG off: a friendly page, and a 503 with Retry-After when the database is unreachable.
+handler500 = "ouc_portal.errors.server_error"
+
 admin.site.site_header = settings.PORTAL_NAME
 admin.site.site_title = settings.PORTAL_NAME
