@@ -114,6 +114,13 @@ class LearningOutcome(models.Model):
         indexes = [
             models.Index(fields=["status", "submitted_at"]),
             models.Index(fields=["account", "-achieved_on"]),
+            # The officers' queue: only waiting outcomes, oldest first, so a page of 50 is read
+            # from the front of a small index however many outcomes were ever decided.
+            models.Index(
+                fields=["submitted_at", "id"],
+                condition=Q(status__in=["submitted", "under-review"]),
+                name="outcome_waiting_queue",
+            ),
         ]
 
     def __str__(self) -> str:

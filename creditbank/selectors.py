@@ -19,6 +19,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
 )
@@ -462,9 +463,19 @@ def officer_queue(*, statuses: list[str], kind: str | None = None) -> QuerySet[L
     outcomes = LearningOutcome.objects.filter(status__in=statuses)
     if kind:
         outcomes = outcomes.filter(kind=kind)
+    # The evidence count is a correlated subquery, not a JOIN + GROUP BY: grouped, the database
+    # joins and groups every waiting outcome before it can sort and keep a page of 50; as a
+    # subquery it walks the ``outcome_waiting_queue`` index in order and stops after the page.
+    evidence_count = (
+        OutcomeEvidence.objects.filter(outcome=OuterRef("pk"))
+        .order_by()
+        .values("outcome")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         outcomes.select_related("account__learner__user")
-        .annotate(evidence_count=Count("evidence"))
+        .annotate(evidence_count=Coalesce(Subquery(evidence_count), Value(0)))
         .order_by("submitted_at", "pk")
     )
 

@@ -361,6 +361,9 @@ class Enrolment(models.Model):
         indexes = [
             models.Index(fields=["intake", "status", "applied_at"]),
             models.Index(fields=["learner", "-applied_at"]),
+            # A school's application queue and its dashboard's "waiting" count: the school's
+            # programmes, one status, oldest first (docs/performance.md).
+            models.Index(fields=["programme", "status", "applied_at"], name="enrolment_programme_queue"),
         ]
         constraints = [
             models.UniqueConstraint(
