@@ -31,6 +31,8 @@ from certificates.models import (
     Transcript,
 )
 from enrolment.models import Enrolment, EnrolmentStatus, Learner
+from ouc_portal.audit import services as audit
+from ouc_portal.audit.services import status_event
 from ouc_portal.tasks import enqueue_on_commit
 from schools.roles import roles_for
 
@@ -199,6 +201,8 @@ def requests_bulk_decide(
             for r in requests
         ]
         RequestStatusChange.objects.bulk_create(changes, batch_size=500)
+        # bulk_create sends no post_save: the audit log gets the same events in bulk.
+        audit.record_many(status_event(change) for change in changes)
         CertificateRequest.objects.filter(pk__in=ids).update(status=to, batch=batch)
         if to == R.APPROVED:
             from certificates.tasks import issue_certificate

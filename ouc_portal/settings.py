@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "ouc_portal.accounts",
+    "ouc_portal.audit",
     "django.contrib.postgres",
     "schools",
     "enrolment",
@@ -78,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After authentication: each changing request of a signed-in person is an audit event.
+    "ouc_portal.audit.middleware.AuditMiddleware",
 ]
 
 ROOT_URLCONF = "ouc_portal.urls"
