@@ -7,4 +7,6 @@ class EnrolmentConfig(AppConfig):
     verbose_name = _("Programmes and enrolment")
 
     def ready(self) -> None:
-        from enrolment import receivers  # noqa: F401  (connects signal receivers)
+        from enrolment import cache_signals, receivers  # noqa: F401  (connects signal receivers)
+
+        cache_signals.connect()

@@ -7,6 +7,7 @@ typo in a deployment stops start-up instead of silently falling back to a defaul
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -169,3 +170,93 @@ def development_signing_key(path: Path) -> str:
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(value + "\n")
     return value
+
+
+_QUEUE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
+
+
+def env_queue_name(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str:
+    """A Celery queue name: letters, digits and ``._:-``, so it is also a safe Redis key."""
+    value = _raw(name, environ) or default
+    if not _QUEUE_NAME.fullmatch(value):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a queue name: use letters, digits, '.', '_', ':' or '-'."
+        )
+    return value
+
+
+# S3-compatible object storage for uploaded evidence and issued PDFs (django-storages).
+S3_VARIABLES = (
+    "S3_BUCKET",
+    "S3_ENDPOINT_URL",
+    "S3_REGION",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
+    "S3_CUSTOM_DOMAIN",
+    "S3_LOCATION",
+    "S3_ADDRESSING_STYLE",
+)
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+S3_BACKEND = "storages.backends.s3.S3Storage"
+
+
+def env_s3_storage(*, environ: Mapping[str, str] | None = None) -> dict | None:
+    """The ``STORAGES["default"]`` entry for S3 when S3_BUCKET is set; None when no S3_* is set.
+
+    Every web and worker container must reach the same files, so a deployment of more than one
+    machine keeps them in a bucket. Objects stay private (no public ACL, signed URLs only): the
+    portal streams evidence and PDFs through its own views, which check who is asking. A
+    half-made configuration (a key without its secret, an endpoint without a bucket) stops
+    start-up naming what is missing, instead of quietly writing files to one container's disk.
+    """
+    values = {key: _raw(key, environ) for key in S3_VARIABLES}
+    bucket = values["S3_BUCKET"]
+    if bucket is None:
+        given = [key for key, value in values.items() if value is not None]
+        if given:
+            raise ImproperlyConfigured(
+                f"S3_BUCKET must be set when {', '.join(given)} is set (or unset those to keep "
+                "files in MEDIA_ROOT)."
+            )
+        return None
+    if not _BUCKET.fullmatch(bucket):
+        raise ImproperlyConfigured(f"S3_BUCKET={bucket!r} is not a valid bucket name.")
+    key_id, secret = values["S3_ACCESS_KEY_ID"], values["S3_SECRET_ACCESS_KEY"]
+    if bool(key_id) != bool(secret):
+        missing = "S3_SECRET_ACCESS_KEY" if key_id else "S3_ACCESS_KEY_ID"
+        raise ImproperlyConfigured(
+            f"{missing} must be set together with "
+            f"{'S3_ACCESS_KEY_ID' if key_id else 'S3_SECRET_ACCESS_KEY'} (or leave both unset to "
+            "use the machine's own credentials, e.g. an instance role)."
+        )
+    endpoint = values["S3_ENDPOINT_URL"]
+    if endpoint is not None:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ImproperlyConfigured(
+                f"S3_ENDPOINT_URL={endpoint!r} must be an http:// or https:// URL."
+            )
+    style = values["S3_ADDRESSING_STYLE"]
+    if style is not None and style not in {"auto", "path", "virtual"}:
+        raise ImproperlyConfigured(
+            f"S3_ADDRESSING_STYLE={style!r} is not one of ['auto', 'path', 'virtual']."
+        )
+    options: dict = {
+        "bucket_name": bucket,
+        # Private objects, URLs only ever signed and short-lived, never overwrite a stored file.
+        "default_acl": "private",
+        "querystring_auth": True,
+        "querystring_expire": 300,
+        "file_overwrite": False,
+        "location": (values["S3_LOCATION"] or "").strip("/"),
+    }
+    optional = {
+        "endpoint_url": endpoint,
+        "region_name": values["S3_REGION"],
+        "access_key": key_id,
+        "secret_key": secret,
+        "custom_domain": values["S3_CUSTOM_DOMAIN"],
+        "addressing_style": style,
+    }
+    options.update({key: value for key, value in optional.items() if value is not None})
+    return {"BACKEND": S3_BACKEND, "OPTIONS": options}

@@ -21,7 +21,9 @@ from ouc_portal.env import (
     env_decimal,
     env_int,
     env_list,
+    env_queue_name,
     env_redis_url,
+    env_s3_storage,
     env_str,
     redis_url_for_db,
 )
@@ -133,11 +135,38 @@ if CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Sessions: with Redis, read from the cache and written through to PostgreSQL (cached_db), so a
+# request of any web process finds the session without a database query, and a Redis restart or
+# eviction logs no one out. Without Redis (one process, make run), in the database.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if CACHE_URL
+    else "django.contrib.sessions.backends.db"
+)
+# Public catalogue fragments (enrolment/cache.py) live at most this long; any change to what the
+# pages show replaces them at once, and 0 turns the cache off.
+CATALOGUE_CACHE_SECONDS = env_int("CATALOGUE_CACHE_SECONDS", 600, minimum=0, maximum=86_400)
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 # Without a broker (make run on a bare machine) tasks run in the web process as they are queued.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", REDIS_URL is None)
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "default")
+CELERY_TASK_DEFAULT_QUEUE = env_queue_name("CELERY_TASK_DEFAULT_QUEUE", "default")
+# Long jobs (rendering and signing PDFs, nightly sweeps) have their own queue and their own
+# workers (`worker-long` in docker-compose.yml), so a bulk issue of a thousand certificates never
+# stands in front of a welcome or status email on the default queue.
+CELERY_LONG_QUEUE = env_queue_name("CELERY_LONG_QUEUE", "long")
+if CELERY_LONG_QUEUE == CELERY_TASK_DEFAULT_QUEUE:
+    raise ImproperlyConfigured(
+        f"CELERY_LONG_QUEUE must differ from CELERY_TASK_DEFAULT_QUEUE ({CELERY_LONG_QUEUE!r}): "
+        "long jobs would hold up the emails again."
+    )
+CELERY_LONG_TASKS = (
+    "certificates.issue_certificate",
+    "certificates.build_transcript",
+    "creditbank.expire_outcomes",
+)
+CELERY_TASK_ROUTES = {name: {"queue": CELERY_LONG_QUEUE} for name in CELERY_LONG_TASKS}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -210,8 +239,12 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+# Uploaded evidence and issued PDFs: on one machine, MEDIA_ROOT (a volume shared by the web and
+# worker containers); on more than one, an S3-compatible bucket (S3_BUCKET and friends, read by
+# ouc_portal.env.env_s3_storage), private, every file streamed through a view that checks who asks.
+S3_STORAGE = env_s3_storage()
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": S3_STORAGE or {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

@@ -8,6 +8,7 @@ test runs and fails loudly if a service is missing. Only a run that was promised
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import email
 import email.policy
@@ -18,7 +19,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
@@ -150,13 +151,38 @@ def _queue_drop(app, queue: str) -> None:
         bound.delete()
 
 
+def long_queue_for(queue: str) -> str:
+    """The long-jobs queue that goes with default queue ``queue`` in a test run."""
+    return f"{queue}-long"
+
+
+def use_queues(app, default: str, long: str) -> None:
+    """Send from this process to ``default``, and the long tasks (settings) to ``long``.
+
+    Celery keeps its routing table and router once built: both are rebuilt here.
+    """
+    from django.conf import settings as django_settings
+
+    app.conf.task_default_queue = default
+    app.conf.task_routes = {
+        name: {**route, "queue": long}
+        if route.get("queue") == django_settings.CELERY_LONG_QUEUE
+        else route
+        for name, route in django_settings.CELERY_TASK_ROUTES.items()
+    }
+    app.amqp.flush_routes()
+    app.amqp.__dict__.pop("router", None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def celery_test_queue(worker_id: str) -> Iterator[str]:
-    """A Celery queue of this pytest run and xdist worker alone.
+    """Celery queues of this pytest run and xdist worker alone: ``test-<pid>-<worker>`` and its
+    long-jobs twin ``<that>-long`` (``long_queue_for``).
 
     With REDIS_URL set, tasks are not eager in the test process either: whatever a test queues
-    goes to this queue (consumed by ``celery_worker_process`` when a test starts one), never to
-    the shared ``default`` queue of a real deployment, and it is purged when the run ends.
+    goes to these queues (consumed by ``celery_worker_process`` when a test starts one), never to
+    the shared ``default`` and ``long`` queues of a real deployment, and both are purged when the
+    run ends.
     """
     from django.conf import settings as django_settings
 
@@ -164,14 +190,15 @@ def celery_test_queue(worker_id: str) -> Iterator[str]:
 
     queue = f"test-{os.getpid()}-{worker_id}"
     previous = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
+    use_queues(app, queue, long_queue_for(queue))
     yield queue
-    app.conf.task_default_queue = previous
+    use_queues(app, previous, django_settings.CELERY_LONG_QUEUE)
     if django_settings.REDIS_URL:
-        try:
-            _queue_drop(app, queue)
-        except Exception as exc:  # the readiness tests report a dead broker; do not mask them
-            warnings.warn(f"could not purge Celery queue {queue}: {exc!r}", stacklevel=1)
+        for name in (queue, long_queue_for(queue)):
+            try:
+                _queue_drop(app, name)
+            except Exception as exc:  # the readiness tests report a dead broker; do not mask them
+                warnings.warn(f"could not purge Celery queue {name}: {exc!r}", stacklevel=1)
 
 
 @dataclass
@@ -185,6 +212,8 @@ class CeleryWorker:
     process: subprocess.Popen
     # Where the worker stores files (issued PDFs); tests point settings.MEDIA_ROOT here to read them.
     media_root: Path
+    # Every queue it consumes (``queue``, its default, first).
+    queues: list[str] = field(default_factory=list)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -216,14 +245,15 @@ def _database_url(db_settings: dict) -> str:
     return f"postgres://{credentials}{host}{port}/{quote(db_settings['NAME'], safe='')}"
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(
-    django_db_setup, celery_test_queue: str, tmp_path_factory
+@contextlib.contextmanager
+def start_celery_worker(
+    queues: list[str], *, hostname: str, base: Path, long_queue: str
 ) -> Iterator[CeleryWorker]:
-    """Start a real Celery worker for this session (tests using it need ``transactional_db``).
+    """A ``celery worker`` subprocess consuming ``queues`` (the first is its default queue).
 
-    The worker reads the test database, so it only sees rows a test has committed. With
-    REDIS_URL set, a worker that does not come up fails the test that asked for it.
+    It reads the test database, so it only sees rows a test has committed; its mail goes to
+    files under ``base`` and its media to ``base/media``. The queues are purged before it starts
+    and after it stops.
     """
     from django.conf import settings as django_settings
 
@@ -231,11 +261,7 @@ def celery_worker_process(
 
     redis_url = os.environ.get("REDIS_URL", "").strip()
     if not redis_url:
-        pytest.fail("celery_worker_process needs REDIS_URL (.ci/run sets it)")
-
-    queue = celery_test_queue
-    hostname = f"{queue}@pytest"
-    base = tmp_path_factory.mktemp("celery-worker")
+        pytest.fail("a Celery worker process needs REDIS_URL (.ci/run sets it)")
     mail_dir = base / "mail"
     mail_dir.mkdir()
     log_path = base / "worker.log"
@@ -250,18 +276,21 @@ def celery_worker_process(
         CONN_MAX_AGE="0",
         REDIS_URL=redis_url,
         CELERY_TASK_ALWAYS_EAGER="false",
-        CELERY_TASK_DEFAULT_QUEUE=queue,
+        # What the worker itself queues (an issued certificate's email) stays in this run too.
+        CELERY_TASK_DEFAULT_QUEUE=queues[0],
+        CELERY_LONG_QUEUE=long_queue,
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
         EMAIL_FILE_PATH=str(mail_dir),
         MEDIA_ROOT=str(media_root),
         PYTHONUNBUFFERED="1",
     )
-    # Anything a previous test queued while no worker ran is stale: start from an empty queue.
-    _queue_drop(app, queue)
+    # Anything a previous test queued while no worker ran is stale: start from empty queues.
+    for queue in queues:
+        _queue_drop(app, queue)
 
     command = [
         sys.executable, "-m", "celery", "-A", "ouc_portal", "worker",
-        "--pool=solo", "--concurrency=1", "-Q", queue, "-n", hostname,
+        "--pool=solo", "--concurrency=1", "-Q", ",".join(queues), "-n", hostname,
         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO",
     ]  # fmt: skip
     with log_path.open("w") as log:
@@ -272,7 +301,7 @@ def celery_worker_process(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    worker = CeleryWorker(queue, hostname, mail_dir, log_path, process, media_root)
+    worker = CeleryWorker(queues[0], hostname, mail_dir, log_path, process, media_root, queues)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -296,10 +325,32 @@ def celery_worker_process(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
-        try:
-            _queue_drop(app, queue)
-        except Exception as exc:
-            warnings.warn(f"could not purge Celery queue {queue}: {exc!r}", stacklevel=1)
+        for queue in queues:
+            try:
+                _queue_drop(app, queue)
+            except Exception as exc:
+                warnings.warn(f"could not purge Celery queue {queue}: {exc!r}", stacklevel=1)
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(
+    django_db_setup, celery_test_queue: str, tmp_path_factory
+) -> Iterator[CeleryWorker]:
+    """Start a real Celery worker for this session (tests using it need ``transactional_db``).
+
+    It consumes both of this run's queues, the default one and the long-jobs one, like a
+    deployment's ``worker`` and ``worker-long`` together. With REDIS_URL set, a worker that does
+    not come up fails the test that asked for it.
+    """
+    queue = celery_test_queue
+    long_queue = long_queue_for(queue)
+    with start_celery_worker(
+        [queue, long_queue],
+        hostname=f"{queue}@pytest",
+        base=tmp_path_factory.mktemp("celery-worker"),
+        long_queue=long_queue,
+    ) as worker:
+        yield worker
 
 
 @pytest.fixture

@@ -2,41 +2,54 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from enrolment import cache as catalogue_cache
 from enrolment import selectors, services
 from enrolment.forms import CatalogueForm, ProfileForm, WithdrawForm
-from enrolment.models import Enrolment, EnrolmentStatus, Intake, Learner, Programme
+from enrolment.models import Enrolment, EnrolmentStatus, Intake, Learner
+from enrolment.selectors import CatalogueQuery
 from enrolment.services import EnrolmentError
-from schools.models import IndustrySchool, LearningCentre
+from schools.models import LearningCentre
 
 CATALOGUE_PAGE_SIZE = 20
 
 
 def programme_list(request: HttpRequest) -> HttpResponse:
+    # The school and centre choices and the result cards come from the catalogue cache
+    # (enrolment/cache.py), per language; the form is bound to this request's query string.
+    choices = catalogue_cache.catalogue_choices()
     # Always bound: an empty query string is a valid search for everything.
     form = CatalogueForm(
         request.GET,
-        schools=IndustrySchool.objects.only("slug", "name_en", "name_zh"),
-        centres=LearningCentre.objects.only("code", "name_en", "name_zh"),
+        schools=[SimpleNamespace(slug=slug, name=name) for slug, name in choices["schools"]],
+        centres=[SimpleNamespace(code=code, name=name) for code, name in choices["centres"]],
     )
     query = form.query()
-    page = Paginator(selectors.catalogue(query), CATALOGUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    count, number, cards = catalogue_cache.catalogue_results(
+        query,
+        page=catalogue_cache.page_number(request.GET.get("page")),
+        page_size=CATALOGUE_PAGE_SIZE,
+    )
     return render(
         request,
         "enrolment/programme_list.html",
         {
             "form": form,
             "query": query,
-            "page_obj": page,
+            "page_obj": _catalogue_page(query, count=count, number=number),
+            "cards": mark_safe(cards),  # noqa: S308 (our own template's output, escaped there)
             "filtered": any(v for k, v in request.GET.items() if k not in {"page", "sort"}),
             # The search form submits every select, the sort at its default "name" too: only a
             # chosen filter or another order opens the folded filters (on a phone they fill a screen).
@@ -46,19 +59,31 @@ def programme_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _catalogue_page(query: CatalogueQuery, *, count: int, number: int) -> Page:
+    """The page's numbers from the cached count, its programmes as a query run only if read.
+
+    The template renders the cached cards and never reads ``object_list``, so a warm page runs
+    no catalogue query; code that does read it (tests, a future template) still gets programmes.
+    """
+    paginator = Paginator(range(count), CATALOGUE_PAGE_SIZE)
+    start = (number - 1) * CATALOGUE_PAGE_SIZE
+    return Page(selectors.catalogue(query)[start : start + CATALOGUE_PAGE_SIZE], number, paginator)
+
+
 def programme_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    try:
-        programme = selectors.programme_for_page(slug=slug)
-    except Programme.DoesNotExist:
-        raise Http404 from None
-    intakes = list(programme.intakes.all())
-    for intake in intakes:
-        intake.seats_left = max(intake.capacity - intake.seats_taken, 0)
-        intake.open_now = intake.is_open()
+    # The body (facts, description, structure) is cached per language; the intakes, open or
+    # closed by the clock and with seats that every application changes, are read fresh.
+    page = catalogue_cache.programme_page(slug=slug)
+    if page is None:
+        raise Http404
     return render(
         request,
         "enrolment/programme_detail.html",
-        {"programme": programme, "groups": programme.groups.all(), "intakes": intakes},
+        {
+            "programme_name": page["name"],
+            "programme_body": mark_safe(page["body"]),  # noqa: S308 (our own template's output)
+            "intakes": catalogue_cache.programme_intakes(programme_id=page["id"]),
+        },
     )
 
 
