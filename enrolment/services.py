@@ -239,14 +239,19 @@ class ApplyOutcome:
 
 
 def enrolment_apply(*, learner: Learner, intake: Intake, now: datetime.datetime | None = None) -> ApplyOutcome:
-    """Apply for a seat: a free seat is taken (pending approval or accepted), else the waitlist."""
-    now = now or timezone.now()
+    """Apply for a seat: a free seat is taken (pending approval or accepted), else the waitlist.
+
+    The time of the application is read once the intake is locked, and the waitlist place is
+    counted before the lock is released: applications are ordered as they were decided, and the
+    place each applicant is told is the place they hold, however many apply at once.
+    """
     learner = Learner.objects.get(pk=learner.pk)
     if not learner.profile_complete:
         raise EnrolmentError(_("Finish your learner profile before you apply."))
     try:
         with transaction.atomic():
             intake = _lock_intake(intake.pk)
+            now = now or timezone.now()
             programme = intake.programme
             if programme.status != ProgrammeStatus.PUBLISHED:
                 raise EnrolmentError(_("This programme is not open for applications."))
@@ -278,10 +283,10 @@ def enrolment_apply(*, learner: Learner, intake: Intake, now: datetime.datetime 
                 enrolment=enrolment, from_status="", to_status=change_to, actor=learner.user, at=now
             )
             _notify(change)
+            position = waitlist_position(enrolment) if enrolment.status == S.WAITLISTED else None
     except IntegrityError:
         # The partial unique index caught a second live application racing this one.
         raise EnrolmentError(_("You already have a live application for this programme.")) from None
-    position = waitlist_position(enrolment) if enrolment.status == S.WAITLISTED else None
     return ApplyOutcome(enrolment=enrolment, waitlist_position=position)
 
 
