@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "ouc_portal.accounts",
     "ouc_portal.audit",
+    "ouc_portal.outbox",
     "django.contrib.postgres",
     "schools",
     "enrolment",
@@ -172,11 +173,17 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task taken by a worker that dies before acknowledging it (late acks) goes back to its queue
+# once this many seconds have passed: longer than any task runs, shorter than anyone waits.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1, maximum=86_400)
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE = {
+    # Work recorded while the broker was down is handed over once it answers again.
+    "outbox-reconcile": {"task": "outbox.reconcile", "schedule": 60},
     # Unused credits of expired certificates leave the balance, once, at night.
     "expire-outcomes": {"task": "creditbank.expire_outcomes", "schedule": 24 * 60 * 60},
 }

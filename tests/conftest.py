@@ -247,19 +247,21 @@ def _database_url(db_settings: dict) -> str:
 
 @contextlib.contextmanager
 def start_celery_worker(
-    queues: list[str], *, hostname: str, base: Path, long_queue: str
+    queues: list[str], *, hostname: str, base: Path, long_queue: str, redis_url: str | None = None,
+    module: str = "celery", extra_env: dict[str, str] | None = None,
 ) -> Iterator[CeleryWorker]:
     """A ``celery worker`` subprocess consuming ``queues`` (the first is its default queue).
 
     It reads the test database, so it only sees rows a test has committed; its mail goes to
     files under ``base`` and its media to ``base/media``. The queues are purged before it starts
-    and after it stops.
+    and after it stops. ``module`` runs instead of ``celery`` (a test's wrapper that changes the
+    worker before starting Celery); ``extra_env`` adds settings.
     """
     from django.conf import settings as django_settings
 
     from ouc_portal.celery import app
 
-    redis_url = os.environ.get("REDIS_URL", "").strip()
+    redis_url = redis_url or os.environ.get("REDIS_URL", "").strip()
     if not redis_url:
         pytest.fail("a Celery worker process needs REDIS_URL (.ci/run sets it)")
     mail_dir = base / "mail"
@@ -283,13 +285,14 @@ def start_celery_worker(
         EMAIL_FILE_PATH=str(mail_dir),
         MEDIA_ROOT=str(media_root),
         PYTHONUNBUFFERED="1",
+        **(extra_env or {}),
     )
     # Anything a previous test queued while no worker ran is stale: start from empty queues.
     for queue in queues:
         _queue_drop(app, queue)
 
     command = [
-        sys.executable, "-m", "celery", "-A", "ouc_portal", "worker",
+        sys.executable, "-m", module, "-A", "ouc_portal", "worker",
         "--pool=solo", "--concurrency=1", "-Q", ",".join(queues), "-n", hostname,
         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO",
     ]  # fmt: skip

@@ -34,6 +34,7 @@ LONG_TASKS = {
 }
 SHORT_TASKS = {
     "ouc_portal.ping",
+    "outbox.reconcile",  # reads at most 1,000 rows and publishes them: short
     "ouc_portal.accounts.tasks.send_welcome_email",
     "enrolment.tasks.send_enrolment_status_email",
     "certificates.send_certificate_issued",

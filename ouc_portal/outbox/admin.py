@@ -1,0 +1,57 @@
+"""Staff see queued work that waits for the broker or failed (an email that could not be sent),
+and send it again."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from ouc_portal.outbox.models import OutboxTask
+from ouc_portal.outbox.services import send_again
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("failed", _("Failed")), ("waiting", _("Waiting for the broker")),
+                ("published", _("Handed to a worker"))]  # fmt: skip
+
+    def queryset(self, request, queryset):
+        if self.value() == "failed":
+            return queryset.filter(failed_at__isnull=False)
+        if self.value() == "waiting":
+            return queryset.filter(published_at__isnull=True, failed_at__isnull=True)
+        if self.value() == "published":
+            return queryset.filter(published_at__isnull=False, failed_at__isnull=True)
+        return queryset
+
+
+@admin.register(OutboxTask)
+class OutboxTaskAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "task", "args", "state", "publish_attempts", "failed_at", "failure")
+    list_filter = (StateFilter, "task")
+    search_fields = ("task", "failure", "last_error")
+    show_full_result_count = False
+    readonly_fields = [f.name for f in OutboxTask._meta.fields]
+    actions = ["send_again_action"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Send the chosen tasks again"), permissions=["view"])
+    def send_again_action(self, request, queryset) -> None:
+        sent = sum(1 for row in queryset if send_again(row))
+        self.message_user(
+            request,
+            ngettext("%(n)d task sent again.", "%(n)d tasks sent again.", sent) % {"n": sent},
+            messages.SUCCESS if sent == queryset.count() else messages.WARNING,
+        )
