@@ -212,12 +212,17 @@ def requests_bulk_decide(
     return batch
 
 
+def serial_for(school_slug: str, year: int, number: int) -> str:
+    """A certificate's serial: the school, the year, and its number that year (MECHANICAL-2026-000042)."""
+    return f"{school_slug.upper()}-{year}-{number:06d}"
+
+
 def _next_serial(school, year: int) -> tuple[int, str]:
     counter, _created = SerialCounter.objects.get_or_create(school=school, year=year)
     counter = SerialCounter.objects.select_for_update().get(pk=counter.pk)
     counter.last += 1
     counter.save(update_fields=["last"])
-    return counter.last, f"{school.slug.upper()}-{year}-{counter.last:06d}"
+    return counter.last, serial_for(school.slug, year, counter.last)
 
 
 def _next_status_index() -> int:

@@ -56,6 +56,12 @@ REVERSED = ApplicationStatus.REVERSED
 # --- Accounts -----------------------------------------------------------------------------------
 
 
+def account_number(body: str) -> str:
+    """The account number of a 13-digit ``body`` (year + 9 digits): CB2026-482173905-7, the last
+    digit a Luhn check digit so a mistyped number is caught."""
+    return f"CB{body[:4]}-{body[4:]}-{_luhn_digit(body)}"
+
+
 def _luhn_digit(digits: str) -> str:
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -69,8 +75,7 @@ def _luhn_digit(digits: str) -> str:
 
 def new_account_number() -> str:
     """CB + year + 9 random digits + a check digit, e.g. CB2026-482173905-7 (typos are caught)."""
-    body = f"{timezone.now().year}{secrets.randbelow(10**9):09d}"
-    return f"CB{body[:4]}-{body[4:]}-{_luhn_digit(body)}"
+    return account_number(f"{timezone.now().year}{secrets.randbelow(10**9):09d}")
 
 
 @transaction.atomic
