@@ -8,7 +8,7 @@ TEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run migrate demo test e2e lint messages clean
+.PHONY: install run migrate demo test e2e lint messages clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,17 @@ e2e: install $(NODE_STAMP)
 
 lint: install
 	$(VENV)/bin/ruff check .
+
+# The performance benchmark (README.md, Benchmarks): PostgreSQL with seed_scale's data, gunicorn
+# with DEBUG off, wrk on loopback, then the import, issuing and audit measures in the process.
+# Prints every figure against its target and writes var/bench/latest.json. BENCH_REUSE=1 keeps
+# the database a previous run seeded.
+BENCH_LEARNERS ?= 100000
+BENCH_DURATION ?= 10
+BENCH_CONNECTIONS ?= 8
+bench: install
+	BENCH_LEARNERS=$(BENCH_LEARNERS) BENCH_DURATION=$(BENCH_DURATION) \
+	BENCH_CONNECTIONS=$(BENCH_CONNECTIONS) $(PY) -m bench.run
 
 # Recompile the translation catalogues after editing locale/*/LC_MESSAGES/django.po.
 messages: install
