@@ -228,7 +228,8 @@ class MyAuditViewSet(AuditViewSetMixin, viewsets.GenericViewSet):
 
 
 class SchoolAuditViewSet(AuditViewSetMixin, viewsets.GenericViewSet):
-    """Audits of a school's learners, read-only, for the school's administrators."""
+    """Audits of a school's learners, read-only, for the school's administrators and the
+    credit-bank officers (as the page ``creditbank:school_audit``)."""
 
     permission_classes = [IsAuthenticated]
 
@@ -236,7 +237,8 @@ class SchoolAuditViewSet(AuditViewSetMixin, viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):
             return Enrolment.objects.none()
         school = get_object_or_404(IndustrySchool, slug=self.kwargs["school_slug"])
-        require_school_admin(self.request.user, school.pk)
+        if not roles_for(self.request.user).is_credit_officer():
+            require_school_admin(self.request.user, school.pk)
         return Enrolment.objects.filter(programme__school=school).select_related("programme")
 
 
