@@ -226,11 +226,13 @@ def programme_page(*, slug: str) -> dict[str, Any] | None:
 
 
 def programme_intakes(*, programme_id: int) -> list[Intake]:
-    """The programme's intakes, newest first, read fresh: open now, seats left (not cached)."""
+    """The programme's intakes still to come or open now, newest first, read fresh: open now,
+    seats left (not cached). Closed intakes are history: their seats are nobody's concern, and
+    counting them would read every enrolment the programme ever had."""
     now = timezone.now()
     intakes = list(
         selectors.intakes_with_seats(Intake.objects.select_related("centre"))
-        .filter(programme_id=programme_id)
+        .filter(programme_id=programme_id, closes_at__gte=now)
         .order_by("-opens_at", "pk")
     )
     for intake in intakes:
