@@ -139,20 +139,23 @@ def stage(settings, celery_worker_process) -> Stage:
 
 @contextmanager
 def worker_held(worker) -> Iterator[None]:
-    """The worker stops taking tasks from its queue until the block ends (they wait in Redis)."""
+    """The worker stops taking tasks from its queues (the default one and the long-jobs one, where
+    issuing and transcripts go) until the block ends; the tasks wait in Redis."""
     from ouc_portal.celery import app
 
-    replies = app.control.cancel_consumer(
-        worker.queue, destination=[worker.hostname], reply=True, timeout=5
-    )
-    assert replies, f"the worker did not answer cancel_consumer:\n{worker.log()[-2000:]}"
+    for queue in worker.queues:
+        replies = app.control.cancel_consumer(
+            queue, destination=[worker.hostname], reply=True, timeout=5
+        )
+        assert replies, f"the worker did not answer cancel_consumer:\n{worker.log()[-2000:]}"
     try:
         yield
     finally:
-        replies = app.control.add_consumer(
-            worker.queue, destination=[worker.hostname], reply=True, timeout=5
-        )
-        assert replies, f"the worker did not answer add_consumer:\n{worker.log()[-2000:]}"
+        for queue in worker.queues:
+            replies = app.control.add_consumer(
+                queue, destination=[worker.hostname], reply=True, timeout=5
+            )
+            assert replies, f"the worker did not answer add_consumer:\n{worker.log()[-2000:]}"
 
 
 # --- What a person does in the browser -----------------------------------------------------------
