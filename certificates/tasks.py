@@ -94,6 +94,8 @@ def send_certificate_issued(certificate_id: int) -> str:
     )
     if certificate is None:
         return "gone"
+    if not certificate.request.learner.user.is_active:
+        return "account closed"  # nobody reads closed-…@closed.invalid
     context = {
         "certificate": certificate,
         "type": certificate.request.type,
@@ -115,6 +117,8 @@ def send_transcript_ready(transcript_id: int) -> str:
     transcript = Transcript.objects.select_related("learner__user").filter(pk=transcript_id).first()
     if transcript is None:
         return "gone"
+    if not transcript.learner.user.is_active:
+        return "account closed"
     context = {
         "transcript": transcript,
         "learner": transcript.learner,

@@ -33,6 +33,8 @@ def send_enrolment_status_email(change_id: int) -> str:
         return "gone"
     enrolment = change.enrolment
     user = enrolment.learner.user
+    if not user.is_active:
+        return "account closed"  # nobody reads closed-…@closed.invalid
     context = {
         "change": change,
         "enrolment": enrolment,

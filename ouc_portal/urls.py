@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("certificates.urls_learner")),
     path("", include("creditbank.urls_learner")),
     path("", include("creditbank.urls_officer")),
+    path("", include("ouc_portal.accounts.urls")),
     path("", include("enrolment.urls")),
     path("", include("schools.urls")),
 ]

@@ -148,6 +148,12 @@ PAGES: dict[str, Row] = {
     "enrolment:my_enrolment": Row(
         OWN, OWN, kwargs={"public_id": "enrolment"}, body={"reason": "Moving to another city"}
     ),
+    # The person's own data and account (ouc_portal.accounts.views): whoever is signed in sees
+    # and downloads only their own; GET only.
+    "me:data": read_only(SIGNED_IN, METHOD_SIGNED_IN),
+    "me:data_download": read_only(SIGNED_IN, METHOD_SIGNED_IN),
+    # Closing needs the password typed again and a ticked box; staff are refused with a message.
+    "me:close": Row(SIGNED_IN, entitled(SIGNED_IN, INVALID)),
     # Certificates and transcripts (certificates.views.learner).
     "certs:home": read_only(SIGNED_IN, METHOD_SIGNED_IN),
     # The learner may ask for the type their completed enrolment earns; anyone else is told why not.

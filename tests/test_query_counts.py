@@ -532,6 +532,7 @@ CASES: list[Case] = [
     Case("enrolment-api:intake-list", grow_intakes, 4, page_param="page"),
     # The learner.
     Case("enrolment:my_dashboard", grow_my_enrolments, 8, user="learner"),
+    Case("me:data", grow_my_enrolments, 16, user="learner"),
     Case("enrolment-api:my-enrolment-list", grow_my_enrolments, 9, user="learner", page_param="page"),
     Case("certs:home", grow_my_requests, 11, user="learner"),
     Case("credits:home", grow_ledger, 12, user="learner", page_param="page"),
@@ -578,6 +579,7 @@ EXCLUDED: dict[str, str] = {
     "healthz": "liveness probe: no database at all",
     "readyz": "readiness probe: one fixed `SELECT 1`, lists nothing",
     "verify:lookup": "a form that redirects to one certificate's page; lists nothing",
+    "me:close": "the account-closing confirmation form; lists nothing",
     "creditbank-api:conversion-list": "POST only (the router names the collection route -list); no GET",
     "creditbank-api:transfer-list": "POST only (the router names the collection route -list); no GET",
 }

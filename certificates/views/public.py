@@ -123,6 +123,20 @@ def _day(value: datetime.date | None) -> str:
     return value.isoformat() if value else "—"
 
 
+def _signed_name(model, record, loaded: bool) -> str:
+    """The holder's name as the credential was signed with it. A closed account's profile name is
+    erased, but what was issued is a public claim that keeps verifying, name included; this
+    costs a query only for such a closed account, when the credential is not loaded."""
+    if loaded:
+        return ((record.credential or {}).get("credentialSubject") or {}).get("name", "")
+    return (
+        model.objects.filter(pk=record.pk)
+        .values_list("credential__credentialSubject__name", flat=True)
+        .first()
+        or ""
+    )
+
+
 def _certificate(code: str, *, with_credential: bool) -> Verification | None:
     queryset = (
         Certificate.objects.select_related(
@@ -141,7 +155,8 @@ def _certificate(code: str, *, with_credential: bool) -> Verification | None:
         kind="certificate",
         code=code,
         status=certificate.status_on(),
-        learner_name=certificate.request.learner.legal_name,
+        learner_name=certificate.request.learner.legal_name
+        or _signed_name(Certificate, certificate, with_credential),
         title_en=cert_type.name_en,
         title_zh=cert_type.name_zh,
         kind_label=cert_type.get_kind_display(),
@@ -194,7 +209,8 @@ def _transcript(code: str) -> Verification | None:
         kind="transcript",
         code=code,
         status=transcript.status_on(),
-        learner_name=transcript.learner.legal_name,
+        learner_name=transcript.learner.legal_name
+        or _signed_name(Transcript, transcript, loaded=True),
         title_en=TRANSCRIPT_TITLE[0],
         title_zh=TRANSCRIPT_TITLE[1],
         kind_label=_("Credit-bank transcript"),

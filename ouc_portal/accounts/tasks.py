@@ -27,6 +27,8 @@ def send_welcome_email(self, user_id: int) -> str:
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         return "no-user"
+    if not user.is_active:
+        return "account closed"
     if not services.welcome_claim(user_id=user_id):
         return "already-sent"
     try:

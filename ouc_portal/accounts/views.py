@@ -1,0 +1,100 @@
+"""A signed-in person's own data (/me/data/) and closing their account (/me/close/).
+
+Thin on purpose: what is exported and what closing erases live in ``personal_data``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
+
+from ouc_portal.accounts import personal_data
+from ouc_portal.accounts.personal_data import AccountCloseError
+
+
+@login_required
+@require_safe
+def my_data(request: HttpRequest) -> HttpResponse:
+    """What the portal holds about the person, in words and numbers, with the download."""
+    return render(
+        request,
+        "accounts/my_data.html",
+        {"counts": personal_data.personal_data_summary(request.user)},
+    )
+
+
+@login_required
+@require_safe
+@never_cache
+def my_data_download(request: HttpRequest) -> HttpResponse:
+    """The whole export as a JSON file: only ever the signed-in person's own."""
+    document = personal_data.personal_data_export(user=request.user)
+    response = HttpResponse(
+        json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="{personal_data.export_filename()}"'
+    )
+    # Personal data: no shared cache may keep a copy, and the browser must not sniff another type.
+    response["Cache-Control"] = "no-store, private"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+class CloseAccountForm(forms.Form):
+    password = forms.CharField(
+        label=gettext_lazy("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=gettext_lazy("Type it again: closing cannot be undone."),
+        error_messages={"required": gettext_lazy("Type your password to confirm it is you.")},
+    )
+    confirm = forms.BooleanField(
+        label=gettext_lazy(
+            "I understand that my account is closed for good and my personal data is erased."
+        ),
+        error_messages={"required": gettext_lazy("Tick the box to confirm you want to close your account.")},
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("This is not your password. Nothing was changed."))
+        return password
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def close_account(request: HttpRequest) -> HttpResponse:
+    """Explain what closing erases and keeps; close it on a confirmed POST, then sign out."""
+    user = request.user
+    refusal = personal_data.staff_refusal(user)
+    form = CloseAccountForm(request.POST or None, user=user)
+    if request.method == "POST":
+        if refusal:
+            form.is_valid()  # bound, so the page shows the refusal next to the form
+            form.add_error(None, refusal)
+        elif form.is_valid():
+            try:
+                closed = personal_data.account_close(user=user)
+            except AccountCloseError as exc:
+                form.add_error(exc.field, exc.message)
+            else:
+                logout(request)
+                return render(request, "accounts/closed.html", {"closed": closed})
+    return render(request, "accounts/close.html", {"form": form, "refusal": refusal})
