@@ -17,12 +17,14 @@ from rest_framework.views import APIView
 from certificates.api import serializers
 from certificates.credentials import builders
 from certificates.views import public
+from schools.api.schema import ErrorResponsesAutoSchema
 
 
 class VerifyView(APIView):
     """Verify a certificate or transcript by its verification code."""
 
     permission_classes = [AllowAny]
+    schema = ErrorResponsesAutoSchema()
     authentication_classes: list = []  # anonymous by design: no session, no CSRF, no user lookup
 
     @extend_schema(

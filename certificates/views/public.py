@@ -53,7 +53,10 @@ def verify_rate() -> str:
 
 def lookup_limited(request: HttpRequest) -> int | None:
     """Count one lookup by this client; the seconds to wait if it is over the limit, else None."""
-    usage = get_usage(request, group=RATE_GROUP, key="ip", rate=verify_rate(), increment=True)
+    # A request without the client's address (a proxy that did not set RATELIMIT_IP_META_KEY's
+    # header) shares one budget with every such request, rather than failing with a 500.
+    key = "ip" if request.META.get(settings.RATELIMIT_IP_META_KEY) else (lambda group, r: "no-address")
+    usage = get_usage(request, group=RATE_GROUP, key=key, rate=verify_rate(), increment=True)
     if usage is None or not usage["should_limit"]:
         return None
     return max(1, int(usage["time_left"]))

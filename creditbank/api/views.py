@@ -55,6 +55,7 @@ from creditbank.models import (
 )
 from enrolment.models import Course, Enrolment, RequirementGroup
 from enrolment.services import learner_register
+from schools.api.schema import ErrorResponsesAutoSchema
 from schools.models import IndustrySchool
 from schools.roles import require_school_admin, roles_for
 
@@ -91,6 +92,19 @@ def _standard(code: str, version: int, *, field: str = "standard_code") -> Recog
     return standard
 
 
+# What the URL converters (``<str:code>/<int:version>``) match, said in the schema: a version is a
+# whole number from 0 and a code one path segment. Anything else never reaches the API and gets the
+# site's HTML 404, which a client generated from the schema should not have to expect.
+VERSIONED_PATH = [
+    OpenApiParameter(
+        "code", {"type": "string", "pattern": "^[^/]+$"}, OpenApiParameter.PATH, description="The code."
+    ),
+    OpenApiParameter(
+        "version", {"type": "integer", "minimum": 0}, OpenApiParameter.PATH, description="The version."
+    ),
+]
+
+
 class IsCreditOfficer(BasePermission):
     """Credit-bank officers only. Anyone else who is signed in gets 404, as on the pages."""
 
@@ -109,6 +123,7 @@ class MyCreditAccountViewSet(viewsets.GenericViewSet):
     """The signed-in learner's credit account and its balance."""
 
     permission_classes = [IsAuthenticated]
+    schema = ErrorResponsesAutoSchema()
     serializer_class = serializers.CreditAccountSerializer
     filter_backends: list = []
 
@@ -127,6 +142,7 @@ class MyLedgerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The signed-in learner's ledger, newest entry first: every line with its reason and source."""
 
     permission_classes = [IsAuthenticated]
+    schema = ErrorResponsesAutoSchema()
     serializer_class = serializers.LedgerEntrySerializer
     filter_backends: list = []
 
@@ -144,6 +160,7 @@ class MyOutcomeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     """The signed-in learner's learning outcomes; submit one with its evidence."""
 
     permission_classes = [IsAuthenticated]
+    schema = ErrorResponsesAutoSchema()
     parser_classes = [MultiPartParser, FormParser]
     lookup_field = "public_id"
     filter_backends: list = []
@@ -203,6 +220,7 @@ class MyAuditViewSet(AuditViewSetMixin, viewsets.GenericViewSet):
     """The audit of the signed-in learner's own enrolments, and the what-if view."""
 
     permission_classes = [IsAuthenticated]
+    schema = ErrorResponsesAutoSchema()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -232,6 +250,7 @@ class SchoolAuditViewSet(AuditViewSetMixin, viewsets.GenericViewSet):
     credit-bank officers (as the page ``creditbank:school_audit``)."""
 
     permission_classes = [IsAuthenticated]
+    schema = ErrorResponsesAutoSchema()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -277,6 +296,7 @@ class OfficerOutcomeViewSet(viewsets.ReadOnlyModelViewSet):
     """The officers' queue of learning outcomes, and the decisions on them."""
 
     permission_classes = [IsAuthenticated, IsCreditOfficer]
+    schema = ErrorResponsesAutoSchema()
     lookup_field = "public_id"
     filter_backends: list = []
 
@@ -366,6 +386,7 @@ class StandardViewSet(viewsets.GenericViewSet):
     new version instead."""
 
     permission_classes = [IsAuthenticated, IsCreditOfficer]
+    schema = ErrorResponsesAutoSchema()
     serializer_class = serializers.StandardSerializer
     filter_backends: list = []
 
@@ -403,10 +424,11 @@ class StandardViewSet(viewsets.GenericViewSet):
             standard = services.standard_save(standard=RecognitionStandard(**fields), accepted_bodies=bodies)
         return self._body(standard, status.HTTP_201_CREATED)
 
+    @extend_schema(parameters=VERSIONED_PATH)
     def retrieve(self, request, code=None, version=None):
         return Response(serializers.StandardSerializer(self.get_object()).data)
 
-    @extend_schema(request=serializers.StandardUpdateSerializer, responses=serializers.StandardSerializer)
+    @extend_schema(parameters=VERSIONED_PATH, request=serializers.StandardUpdateSerializer, responses=serializers.StandardSerializer)
     def update(self, request, code=None, version=None):
         """Correct a standard no accreditation or rule uses yet; one in use is refused (400)."""
         standard = self.get_object()
@@ -420,7 +442,7 @@ class StandardViewSet(viewsets.GenericViewSet):
             services.standard_save(standard=standard, accepted_bodies=bodies)
         return self._body(standard)
 
-    @extend_schema(request=serializers.StandardNewVersionSerializer, responses={201: serializers.StandardSerializer})
+    @extend_schema(parameters=VERSIONED_PATH, request=serializers.StandardNewVersionSerializer, responses={201: serializers.StandardSerializer})
     def new_version(self, request, code=None, version=None):
         """Open the next version from ``effective_from``; the current one closes the day before."""
         standard = self.get_object()
@@ -436,6 +458,7 @@ class RuleViewSet(viewsets.GenericViewSet):
     conversion used is frozen: publish a new version instead."""
 
     permission_classes = [IsAuthenticated, IsCreditOfficer]
+    schema = ErrorResponsesAutoSchema()
     serializer_class = serializers.RuleSerializer
     filter_backends: list = []
 
@@ -487,10 +510,11 @@ class RuleViewSet(viewsets.GenericViewSet):
             rule = services.rule_save(rule=ConversionRule(**fields), courses=courses)
         return self._body(rule, status.HTTP_201_CREATED)
 
+    @extend_schema(parameters=VERSIONED_PATH)
     def retrieve(self, request, code=None, version=None):
         return Response(serializers.RuleSerializer(self.get_object()).data)
 
-    @extend_schema(request=serializers.RuleUpdateSerializer, responses=serializers.RuleSerializer)
+    @extend_schema(parameters=VERSIONED_PATH, request=serializers.RuleUpdateSerializer, responses=serializers.RuleSerializer)
     def update(self, request, code=None, version=None):
         """Correct a rule no conversion used yet; one in use is refused (400)."""
         rule = self.get_object()
@@ -503,7 +527,7 @@ class RuleViewSet(viewsets.GenericViewSet):
             services.rule_save(rule=rule, courses=courses)
         return self._body(rule)
 
-    @extend_schema(request=serializers.RuleNewVersionSerializer, responses={201: serializers.RuleSerializer})
+    @extend_schema(parameters=VERSIONED_PATH, request=serializers.RuleNewVersionSerializer, responses={201: serializers.RuleSerializer})
     def new_version(self, request, code=None, version=None):
         """Open the next version from ``effective_from``; the current one closes the day before."""
         rule = self.get_object()
@@ -532,6 +556,7 @@ class ConversionViewSet(viewsets.GenericViewSet):
     """Apply a conversion rule: an accredited outcome exempts a course of the learner's programme."""
 
     permission_classes = [IsAuthenticated, IsCreditOfficer]
+    schema = ErrorResponsesAutoSchema()
     serializer_class = serializers.ConversionSerializer
     filter_backends: list = []
 
@@ -572,6 +597,7 @@ class TransferViewSet(viewsets.GenericViewSet):
     """Transfer credits of an outcome earned elsewhere toward a requirement group of a programme."""
 
     permission_classes = [IsAuthenticated, IsCreditOfficer]
+    schema = ErrorResponsesAutoSchema()
     serializer_class = serializers.TransferSerializer
     filter_backends: list = []
 
@@ -602,6 +628,7 @@ class AccountViewSet(viewsets.GenericViewSet):
     """Any learner's credit account, by its number: the balance and the ledger in short."""
 
     permission_classes = [IsAuthenticated, IsCreditOfficer]
+    schema = ErrorResponsesAutoSchema()
     serializer_class = serializers.AccountSummarySerializer
     lookup_field = "number"
     lookup_value_regex = r"[-\w]+"

@@ -23,6 +23,7 @@ from enrolment.forms import CatalogueForm
 from enrolment.models import Course, Enrolment, EnrolmentStatus, Intake, Learner, Programme
 from enrolment.results import results_import_csv
 from enrolment.services import EnrolmentError
+from schools.api.schema import ErrorResponsesAutoSchema
 from schools.models import IndustrySchool
 from schools.roles import require_school_admin
 
@@ -52,6 +53,7 @@ class ProgrammeViewSet(viewsets.ReadOnlyModelViewSet):
     """Published programmes, searched and filtered like the catalogue page."""
 
     permission_classes = [AllowAny]
+    schema = ErrorResponsesAutoSchema()
     lookup_field = "slug"
     filter_backends: list = []
 
@@ -83,6 +85,7 @@ class CourseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Courses of published programmes."""
 
     permission_classes = [AllowAny]
+    schema = ErrorResponsesAutoSchema()
     serializer_class = serializers.CourseSerializer
     filter_backends: list = []
 
@@ -108,6 +111,7 @@ class IntakeViewSet(viewsets.ReadOnlyModelViewSet):
     """Intakes of published programmes, with their seats left."""
 
     permission_classes = [AllowAny]
+    schema = ErrorResponsesAutoSchema()
     serializer_class = serializers.IntakeSerializer
     lookup_field = "public_id"
     filter_backends: list = []
@@ -142,6 +146,7 @@ class MyEnrolmentViewSet(viewsets.ReadOnlyModelViewSet):
     """The signed-in learner's own applications and enrolments."""
 
     permission_classes = [IsAuthenticated]
+    schema = ErrorResponsesAutoSchema()
     lookup_field = "public_id"
     filter_backends: list = []
 
@@ -192,6 +197,7 @@ class SchoolApplicationViewSet(viewsets.ReadOnlyModelViewSet):
     """A school's applications and enrolments, for its administrators only."""
 
     permission_classes = [IsAuthenticated]
+    schema = ErrorResponsesAutoSchema()
     serializer_class = serializers.StaffEnrolmentSerializer
     lookup_field = "public_id"
     filter_backends: list = []
@@ -251,6 +257,7 @@ class IntakeResultsViewSet(viewsets.GenericViewSet):
     """Upload an intake's results as CSV: all rows or none."""
 
     permission_classes = [IsAuthenticated]
+    schema = ErrorResponsesAutoSchema()
     parser_classes = [MultiPartParser]
     serializer_class = inline_serializer("ResultsUpload", {"file": drf_serializers.FileField()})
 

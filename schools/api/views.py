@@ -7,6 +7,7 @@ from rest_framework.permissions import AllowAny
 
 from schools import selectors
 from schools.api import serializers
+from schools.api.schema import ErrorResponsesAutoSchema
 from schools.filters import AssociationFilter, CentreApiFilter, SchoolFilter
 
 
@@ -14,6 +15,7 @@ class _PublicReadOnly(viewsets.ReadOnlyModelViewSet):
     """Public data: anyone may read, nobody writes here (changes go through the admin)."""
 
     permission_classes = [AllowAny]
+    schema = ErrorResponsesAutoSchema()
     list_serializer_class: type
     detail_serializer_class: type
 

@@ -205,6 +205,19 @@ def test_the_status_list_shows_a_revocation_at_once(client, cast, certificate, d
 # -- rate limit ----------------------------------------------------------------------------------
 
 
+def test_a_lookup_without_the_client_address_shares_one_budget_instead_of_failing(
+    client, settings, certificate
+):
+    # Behind a proxy the address comes from its header; a request that bypassed the proxy has none.
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"
+    settings.VERIFY_RATE_LIMIT = "2/d"
+    code = certificate.verification_code
+    assert client.get(page_url(code)).status_code == 200
+    assert client.get(reverse("certificates-api:verify", args=[code])).status_code == 200
+    assert client.get(page_url(code)).status_code == 429  # every address-less lookup counts together
+    assert client.get(page_url(code), HTTP_X_REAL_IP="198.51.100.4").status_code == 200
+
+
 def test_lookups_are_rate_limited_unknown_codes_included(client, settings, certificate):
     settings.VERIFY_RATE_LIMIT = "3/d"  # a day-long window: a minute boundary mid-test would reset the count
     code = certificate.verification_code
