@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "ouc_portal.security.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # After authentication: each changing request of a signed-in person is an audit event.
     "ouc_portal.audit.middleware.AuditMiddleware",
@@ -213,7 +214,26 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[OUC] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_ADAPTER = "ouc_portal.accounts.adapter.AccountAdapter"
-# allauth's own rate limits (log-in, sign-up, password reset) stay at their defaults: on.
+# allauth's rate limits, in the cache (Redis in production, so every web process counts together).
+# Per address ("ip") they slow a script down; per e-mail address ("key") they stop one account being
+# guessed at or one inbox flooded from many addresses. A learning centre may register a whole class
+# from behind one NAT address, hence room for a class a minute (and a few classes an hour). A
+# refused log-in or sign-up answers 429; a refused failed log-in says so on the form, even when the
+# password is right.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip,200/h/ip",
+    # The reset form: per address, and per e-mail address asked about (allauth has no separate
+    # "reset_password_email" action: the key part of this one limits the mails to one inbox).
+    "reset_password": "20/m/ip,5/h/key",
+    # The link in the reset mail: tries of a reset key.
+    "reset_password_from_key": "20/m/ip",
+    # One confirmation mail per address every three minutes, however often it is asked for.
+    "confirm_email": "1/3m/key",
+    "change_password": "5/m/user",
+    "reauthenticate": "10/m/user",
+}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "OUC Industry Schools"
 
@@ -246,6 +266,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+# Named, but served by nothing: no static() or serve() in any urls.py, so a request for a stored
+# file's path answers 404 (tests/ouc_portal/test_security.py); files leave through views only.
+MEDIA_URL = "/media/"
 # Uploaded evidence and issued PDFs: on one machine, MEDIA_ROOT (a volume shared by the web and
 # worker containers); on more than one, an S3-compatible bucket (S3_BUCKET and friends, read by
 # ouc_portal.env.env_s3_storage), private, every file streamed through a view that checks who asks.
@@ -302,6 +325,8 @@ SPECTACULAR_SETTINGS = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# A window this site opens, or that opens it, shares no browsing context with another site.
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
@@ -313,6 +338,28 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # /healthz/ and /readyz/ are probed over plain HTTP from inside the deployment.
 SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$"]
+
+# Content Security Policy (ouc_portal.security): scripts, styles, fonts and images from this site
+# only; no inline script, style or event handler on any page of ours (a test scans templates/);
+# QR codes and Swagger UI's icons are data: images; no plugins, no framing, forms post home.
+CONTENT_SECURITY_POLICY: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+}
+# Swagger UI at /api/docs/ (drf-spectacular-sidecar: scripts and styles from our static files)
+# lives under the same policy: its inline initialising script and base styles carry the
+# response's nonce (templates/drf_spectacular/swagger_ui.html; tests/e2e/test_csp.py runs it).
+
+# Report violations in the browser console only, without blocking: for trying a policy change.
+CONTENT_SECURITY_POLICY_REPORT_ONLY = env_bool("CONTENT_SECURITY_POLICY_REPORT_ONLY", False)
 
 # --- Logging ----------------------------------------------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"})
@@ -361,6 +408,10 @@ if not re.fullmatch(r"\d+/\d*[smhd]", VERIFY_RATE_LIMIT or ""):
 # Behind a reverse proxy every visitor shares the proxy's address: name the header holding the
 # client's (e.g. HTTP_X_REAL_IP, set by your proxy only).
 RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
+# allauth's own rate limits (log-in, sign-up, password reset) read the same header, named as an
+# HTTP header (HTTP_X_REAL_IP -> X-Real-IP); without a proxy, REMOTE_ADDR as before.
+if RATELIMIT_IP_META_KEY.startswith("HTTP_"):
+    ALLAUTH_TRUSTED_CLIENT_IP_HEADER = RATELIMIT_IP_META_KEY.removeprefix("HTTP_").replace("_", "-").title()
 # If the cache (Redis) is down, verification keeps answering rather than refusing everyone: the
 # codes carry 192 random bits, so the limit is a second line of defence, not the first.
 RATELIMIT_FAIL_OPEN = True
