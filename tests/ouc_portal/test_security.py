@@ -281,6 +281,11 @@ def test_log_in_attempts_from_one_address_answer_429_after_the_limit(client):
         assert response.status_code == 200, i
     response = client.post(url, {"login": "y@example.org", "password": "wrong"}, **EN)
     assert response.status_code == 429
+    # The portal's own page, in the person's language, not a bare "Too Many Requests".
+    html = response.content.decode()
+    assert "Too many attempts" in html and '<main id="main"' in html
+    chinese = client.post(url, {"login": "y@example.org", "password": "wrong"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert chinese.status_code == 429 and "Too many attempts" not in chinese.content.decode()
 
 
 @pytest.mark.django_db
