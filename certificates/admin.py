@@ -4,6 +4,7 @@ change only through the services (review desk, issuing tasks), so the admin show
 from django.contrib import admin
 
 from certificates.models import Certificate, CertificateRequest, CertificateType, Transcript
+from ouc_portal.admin_base import ReadOnlyAdmin
 
 
 @admin.register(CertificateType)
@@ -12,17 +13,6 @@ class CertificateTypeAdmin(admin.ModelAdmin):
     list_filter = ["kind", "school", "association"]
     search_fields = ["code", "name_en", "name_zh"]
     raw_id_fields = ["programme", "rule"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(CertificateRequest)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from ouc_portal.admin_base import ReadOnlyAdmin
 from ouc_portal.audit.models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "actor", "action", "object_type", "object_id", "summary", "ip", "status_code")
     list_filter = ("action", "object_type", "method")
     search_fields = ("=object_id", "actor__email", "summary", "path", "=ip")
@@ -25,11 +26,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.is_active and request.user.is_superuser
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from ouc_portal.admin_base import ReadOnlyAdmin
 from ouc_portal.outbox.models import OutboxTask
 from ouc_portal.outbox.services import send_again
 
@@ -30,7 +31,7 @@ class StateFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutboxTask)
-class OutboxTaskAdmin(admin.ModelAdmin):
+class OutboxTaskAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "task", "args", "state", "publish_attempts", "failed_at", "failure")
     list_filter = (StateFilter, "task")
     search_fields = ("task", "failure", "last_error")
@@ -38,14 +39,6 @@ class OutboxTaskAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in OutboxTask._meta.fields]
     actions = ["send_again_action"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.action(description=_("Send the chosen tasks again"), permissions=["view"])
     def send_again_action(self, request, queryset) -> None:
