@@ -48,6 +48,12 @@ CLOSE_URL = "/me/close/"
 
 
 @pytest.fixture(autouse=True)
+def english(client):
+    """Pages in English unless a test asks for another language (the portal's default is Chinese)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+@pytest.fixture(autouse=True)
 def quick_pdf(monkeypatch, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     stub_pdf(monkeypatch)

@@ -370,3 +370,28 @@ def test_allauth_limits_read_the_client_address_from_the_same_header_as_the_othe
     assert behind_proxy.stdout.strip().lower() == "x-real-ip"
     direct = run_python(["-c", code], clean_env())
     assert direct.stdout.strip() == "None"  # REMOTE_ADDR: allauth's default
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "method, url, data",
+    [
+        ("get", "/api/v1/intakes/?open_now=true&centre=%0FA%00B", None),
+        ("get", "/programmes/?q=%00", None),
+        ("get", "/centres/?province=%00", None),
+        ("post", "/i18n/setlang/", "language=en%00&next=/"),
+    ],
+)
+def test_a_nul_character_in_a_parameter_is_a_400_not_a_server_error(client, method, url, data):
+    if data:
+        response = client.post(url, data, content_type="application/x-www-form-urlencoded")
+    else:
+        response = client.get(url)
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_parameters_without_nul_pass_through(client):
+    assert client.get("/api/v1/intakes/?centre=beijing").status_code == 200
+    assert client.get("/programmes/?q=%E6%95%B0%E6%8E%A7").status_code == 200  # 数控
