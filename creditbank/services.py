@@ -8,6 +8,7 @@ the second sees what the first did.
 from __future__ import annotations
 
 import datetime
+import logging
 import secrets
 from decimal import Decimal
 
@@ -49,6 +50,7 @@ from enrolment.models import (
     RequirementGroup,
 )
 
+logger = logging.getLogger(__name__)
 OS = OutcomeStatus
 ACTIVE = ApplicationStatus.ACTIVE
 REVERSED = ApplicationStatus.REVERSED
@@ -799,3 +801,26 @@ def outcomes_expire(*, today: datetime.date | None = None) -> int:
             )
             expired += int(created)
     return expired
+
+
+def _delete_files(names: list[str]) -> None:
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            # The row no longer names the person; a file left behind is found by its path.
+            logger.exception("evidence erase: could not delete file %s", name)
+
+
+def evidence_erase(*, learner: Learner) -> int:
+    """Erase the evidence ``learner`` uploaded (closing the account): the files, once the caller's
+    transaction commits (a rollback must lose nothing), and their original names now. The rows
+    keep their random storage path so each outcome's record stays whole; a download of one now
+    answers "not found". Returns how many files are deleted."""
+    evidence = OutcomeEvidence.objects.filter(outcome__account__learner=learner)
+    files = [name for name in evidence.values_list("file", flat=True) if name]
+    evidence.update(original_name="")
+    transaction.on_commit(lambda: _delete_files(files))
+    return len(files)

@@ -433,3 +433,15 @@ def enrolment_decide_many(*, enrolments, decision: str, actor, reason: str = "")
         else:
             outcome.done.append(decided)
     return outcome
+
+
+# Personal fields of a learner profile: what closing an account erases (the records stay).
+PERSONAL_FIELDS = ("legal_name", "phone", "employer", "job_title", "industry", "province", "centre")
+
+
+def learner_erase(*, learner: Learner) -> None:
+    """Erase the personal fields of ``learner``'s profile (closing the account); enrolments,
+    results and their history stay, as records of the schools, no longer naming the person."""
+    for name in PERSONAL_FIELDS:
+        setattr(learner, name, None if name == "centre" else "")
+    learner.save(update_fields=list(PERSONAL_FIELDS))

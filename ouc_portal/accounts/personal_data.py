@@ -29,7 +29,6 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Prefetch
 from django.urls import reverse
@@ -38,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from certificates.links import absolute, verify_url
 from certificates.models import Certificate, CertificateRequest, RequestStatusChange, Transcript
+from creditbank import services as creditbank_services
 from creditbank.models import (
     CreditAccount,
     LearningOutcome,
@@ -45,6 +45,7 @@ from creditbank.models import (
     OutcomeEvidence,
     OutcomeStatusChange,
 )
+from enrolment import services as enrolment_services
 from enrolment.models import CourseResult, Enrolment, EnrolmentStatusChange, Learner
 from ouc_portal.accounts.models import User
 from ouc_portal.audit import services as audit
@@ -454,15 +455,6 @@ def _end_sessions(user_id: int) -> int:
     return ended
 
 
-def _delete_files(names: list[str]) -> None:
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except OSError:
-            # The row no longer names the person; a file left behind is found by its path.
-            logger.exception("account closing: could not delete evidence file %s", name)
-
-
 @transaction.atomic
 def account_close(*, user: User) -> ClosedAccount:
     """Close ``user``'s account: erase and anonymise their personal data, keep the records.
@@ -481,26 +473,10 @@ def account_close(*, user: User) -> ClosedAccount:
         raise AccountCloseError(refusal)
 
     learner = Learner.objects.select_for_update().filter(user=locked).first()
-    files: list[str] = []
+    files = 0
     if learner is not None:
-        learner.legal_name = ""
-        learner.phone = ""
-        learner.employer = ""
-        learner.job_title = ""
-        learner.industry = ""
-        learner.province = ""
-        learner.centre = None
-        learner.save(
-            update_fields=["legal_name", "phone", "employer", "job_title", "industry", "province",
-                           "centre"]
-        )  # fmt: skip
-        evidence = OutcomeEvidence.objects.filter(outcome__account__learner=learner)
-        files = [name for name in evidence.values_list("file", flat=True) if name]
-        # The row keeps its random storage path (no personal data) so the outcome's record stays
-        # whole; a download of it now answers "not found".
-        evidence.update(original_name="")
-        # Only once the closing is committed: a rollback must not lose the files.
-        transaction.on_commit(lambda: _delete_files(files))
+        enrolment_services.learner_erase(learner=learner)
+        files = creditbank_services.evidence_erase(learner=learner)
 
     EmailAddress.objects.filter(user=locked).delete()
     Authenticator.objects.filter(user=locked).delete()
@@ -519,8 +495,8 @@ def account_close(*, user: User) -> ClosedAccount:
         actor=locked,
         obj=locked,
         summary=(
-            f"Account closed by its holder: personal data erased, {len(files)} evidence file(s) "
+            f"Account closed by its holder: personal data erased, {files} evidence file(s) "
             f"deleted, {sessions} session(s) ended; ledger, certificates and transcripts kept."
         ),
     )
-    return ClosedAccount(user_id=locked.pk, evidence_files=len(files), sessions=sessions)
+    return ClosedAccount(user_id=locked.pk, evidence_files=files, sessions=sessions)
