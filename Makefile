@@ -8,7 +8,7 @@ TEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run migrate demo test e2e lint messages clean bench
+.PHONY: install run migrate demo demo-code test e2e lint messages clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ demo: migrate
 	$(RUN_ENV) $(PY) manage.py seed_demo_credits
 	$(RUN_ENV) $(PY) manage.py load_certificate_types
 	$(RUN_ENV) $(PY) manage.py seed_demo_certificates
+
+# The second-factor code the demo staff accounts need after their password, right now.
+demo-code: install
+	@$(RUN_ENV) $(PY) manage.py demo_code
 
 run: demo
 	@echo "Serving the portal on http://$(HOST):$(PORT)/ (demo log-ins are listed in README.md)"

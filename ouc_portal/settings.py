@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ouc_portal.security.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Staff without an authenticator app reach nothing but the page that sets one up.
+    "ouc_portal.accounts.second_factor.StaffSecondFactorMiddleware",
     # After authentication: each changing request of a signed-in person is an audit event.
     "ouc_portal.audit.middleware.AuditMiddleware",
 ]

@@ -34,6 +34,29 @@ from schools.models import (
 from schools.regions import Province
 
 PASSWORD = "correct-horse-battery-staple-42"
+# Every staff member a factory makes has an authenticator app with this secret (the portal refuses
+# staff without one): ``totp_code()`` is what their app shows now.
+STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def give_second_factor(user) -> None:
+    """An authenticator app for ``user``, stored as allauth stores one (once per person)."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, STAFF_TOTP_SECRET)
+
+
+def totp_code(secret: str = STAFF_TOTP_SECRET, *, at: float | None = None) -> str:
+    """The six digits an authenticator app with ``secret`` shows at time ``at`` (now)."""
+    import time
+
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    moment = time.time() if at is None else at
+    return format_hotp_value(hotp_value(secret, int(moment) // app_settings.TOTP_PERIOD))
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -49,6 +72,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     def save_password(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+            if obj.is_superuser:
+                give_second_factor(obj)
 
 
 class LearnerFactory(factory.django.DjangoModelFactory):
@@ -124,11 +149,19 @@ class AgreementSignatoryFactory(factory.django.DjangoModelFactory):
 class MembershipFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Membership
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     role = Membership.Role.SCHOOL_ADMIN
     school = factory.SubFactory(IndustrySchoolFactory)
     association = None
+
+    @factory.post_generation
+    def second_factor(obj, create, extracted, **kwargs):
+        # Every role a membership gives is a staff role. ``second_factor=False`` leaves the person
+        # without one, to test what the portal does with them.
+        if create and extracted is not False:
+            give_second_factor(obj.user)
 
 
 class ProgrammeFactory(factory.django.DjangoModelFactory):

@@ -9,8 +9,9 @@ One world is built per module (two schools, two associations, a learner with eve
 can have, the fixed cast of staff) inside a transaction that is never committed; each cell runs
 in a savepoint of its own that is rolled back, so a write that succeeds changes nothing for the
 next cell. Roles sign in with a session made the way ``Client.force_login`` makes one, once per
-module: the portal asks nothing more of staff at request time (no middleware checks a second
-factor), so no TOTP has to be activated here.
+module. The portal refuses staff without an authenticator app (``StaffSecondFactorMiddleware``;
+tests/accounts/test_second_factor.py): the factories give every staff member one, so each cell
+here shows what the role itself may do.
 """
 
 from __future__ import annotations

@@ -161,13 +161,20 @@ def worker_held(worker) -> Iterator[None]:
 # --- What a person does in the browser -----------------------------------------------------------
 
 
-def log_in(journey, base: str, email: str) -> None:
+def log_in(journey, base: str, email: str, *, second_factor: bool = False) -> None:
     page = journey.page
     page.goto(base + "/accounts/login/")
     page.locator("main input[name=login]").fill(email)
     page.locator("main input[name=password]").fill(factories.PASSWORD)
     with page.expect_navigation():
         page.locator("main form button[type=submit]").first.click()
+    if second_factor:
+        # Staff: the password leads to the authenticator app's code (factories.STAFF_TOTP_SECRET).
+        from tests.e2e.test_journey_staff import current_code
+
+        page.locator("main input[name=code]").fill(current_code())
+        with page.expect_navigation():
+            page.locator("main form button[type=submit]").first.click()
     expect(page.locator(".account-nav")).to_contain_text(email)
 
 
@@ -216,7 +223,7 @@ def test_a_certificate_is_approved_issued_downloaded_verified_and_revoked(
     # The reviewer, at a desk: the queue, in Chinese and back.
     reviewer = journey_factory("reviewer", viewport=DESKTOP)
     page = reviewer.page
-    log_in(reviewer, base, REVIEWER)
+    log_in(reviewer, base, REVIEWER, second_factor=True)
     page.locator(".main-nav").get_by_role("link", name="Review").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Certificate requests")
     expect(page.locator("tbody tr")).to_have_count(1)
@@ -357,7 +364,7 @@ def test_a_bulk_approval_follows_the_worker_from_queued_to_ready(
 
     reviewer = journey_factory("reviewer", viewport=DESKTOP)
     page = reviewer.page
-    log_in(reviewer, base, REVIEWER)
+    log_in(reviewer, base, REVIEWER, second_factor=True)
     page.goto(base + "/review/")
     expect(page.locator("tbody tr")).to_have_count(len(BATCH))
     n = len(BATCH)

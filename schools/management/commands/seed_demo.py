@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -21,6 +23,9 @@ from schools.models import IndustrySchool, Membership, PartnerAssociation
 from schools.services import membership_grant
 
 DEMO_PASSWORD = "ouc-demo-2026"  # noqa: S105  (public on purpose: local demo accounts only)
+# Staff must log in with a second factor: every demo staff account has an authenticator app with
+# this published secret. Add it to an authenticator app, or ask `manage.py demo_code`.
+DEMO_TOTP_SECRET = "OUCDEMOSTAFFSECONDFACTOROUCDEMO2"  # noqa: S105  (public on purpose)
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Password for every demo account: {DEMO_PASSWORD}  (local use only; never on a real site)"
         )
+        self.stdout.write(
+            "Staff log in with a second factor too: the code `manage.py demo_code` prints, or an "
+            f"authenticator app with the secret {DEMO_TOTP_SECRET}"
+        )
 
     def _network(self) -> tuple[dict[str, IndustrySchool], dict[str, PartnerAssociation]]:
         wanted_schools = {a.scope for a in DEMO_ACCOUNTS if a.kind == Membership.Role.SCHOOL_ADMIN}
@@ -131,6 +140,10 @@ class Command(BaseCommand):
             address.verified = address.primary = True
             address.save(update_fields=["verified", "primary"])
 
+        if account.staff and not Authenticator.objects.filter(
+            user=user, type=Authenticator.Type.TOTP
+        ).exists():
+            TOTP.activate(user, DEMO_TOTP_SECRET)
         if account.kind == "superuser":
             return "superuser (Django admin, everything)", status
         if account.kind == "learner":

@@ -1,0 +1,30 @@
+"""``manage.py demo_code``: the second-factor code the demo staff accounts' authenticator shows now.
+
+Demo staff (``seed_demo``) share one published authenticator secret, so a newcomer trying the
+portal needs no phone app. Like ``seed_demo`` it refuses to run with DEBUG off: on a real site no
+account has that secret, and nobody should be told a code.
+"""
+
+from __future__ import annotations
+
+import time
+
+from allauth.mfa import app_settings
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from schools.management.commands.seed_demo import DEMO_TOTP_SECRET
+
+
+class Command(BaseCommand):
+    help = "Print the current second-factor code of the demo staff accounts (local use only)."
+
+    def handle(self, *args, **options) -> None:
+        if not settings.DEBUG:
+            raise CommandError("demo_code is for the local demo only: it refuses to run with DEBUG off.")
+        period = app_settings.TOTP_PERIOD
+        now = time.time()
+        code = format_hotp_value(hotp_value(DEMO_TOTP_SECRET, int(now) // period))
+        left = int(period - now % period)
+        self.stdout.write(f"{code}  (valid for {left} more seconds; for every demo staff account)")
