@@ -4,6 +4,7 @@ batches are addressed by their public UUIDs, certificates by their serial number
 from django.urls import path
 
 from certificates.views import review as views
+from certificates.views import tokens as token_views
 
 app_name = "review"
 
@@ -19,4 +20,8 @@ urlpatterns = [
     ),
     path(desk + "certificates/", views.certificates, name="certificates"),
     path(desk + "certificates/<str:serial>/revoke/", views.revoke, name="revoke"),
+    # Partner systems' API tokens (certificates.views.tokens).
+    path(desk + "tokens/", token_views.token_list, name="tokens"),
+    path(desk + "tokens/new/", token_views.token_create, name="token_create"),
+    path(desk + "tokens/<uuid:public_id>/revoke/", token_views.token_revoke, name="token_revoke"),
 ]

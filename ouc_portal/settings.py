@@ -289,7 +289,12 @@ STORAGES = {
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # A partner system's bearer key first (schools/api/authentication.py): a request that names
+    # one is answered by it alone (401 if it fails); any other falls through to the session.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "schools.api.authentication.PartnerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -322,6 +327,7 @@ SPECTACULAR_SETTINGS = {
         "LedgerEntryKindEnum": "creditbank.models.EntryKind",
         "ApplicationStatusEnum": "creditbank.models.ApplicationStatus",
         "ConversionModeEnum": "creditbank.models.ConversionMode",
+        "CertificateRequestStatusEnum": "certificates.models.RequestStatus",
     },
 }
 

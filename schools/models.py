@@ -6,11 +6,14 @@ or ``code`` so loading again updates in place instead of duplicating.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ouc_portal.i18n import BilingualName, pick
@@ -350,3 +353,52 @@ class Membership(models.Model):
     def __str__(self) -> str:
         scope = self.school or self.association or _("credit bank")
         return f"{self.user} — {self.get_role_display()} — {scope}"
+
+
+class PartnerToken(models.Model):
+    """A partner system's key to the API, acting for one association like its reviewers do.
+
+    The token acts through a service user of its own (``user``): a person-less account with an
+    unusable password and a reviewer membership of ``association``, so every selector and service
+    that scopes a reviewer scopes the token the same way, and every history row and audit event
+    it causes names it. Only the key's SHA-256 digest is stored; the key itself is shown once.
+    Revoking keeps the row (who revoked, when) and deactivates the service user.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(
+        PartnerAssociation, verbose_name=_("partner association"), on_delete=models.PROTECT,
+        related_name="api_tokens",
+    )  # fmt: skip
+    name = models.CharField(_("name"), max_length=100)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("service user"), on_delete=models.PROTECT,
+        related_name="partner_token",
+    )  # fmt: skip
+    # The key's first characters, shown in lists so a partner can tell which key is which.
+    prefix = models.CharField(_("key prefix"), max_length=20, unique=True)
+    key_digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("revoked by"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["association", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

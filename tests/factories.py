@@ -315,3 +315,11 @@ def completed_request(*, learner: Learner, cert_type=None, **type_fields):
         status=EnrolmentStatus.COMPLETED,
     )
     return certificate_services.request_open(learner=learner, type=cert_type, enrolment=enrolment)
+
+
+def partner_token(*, association, name: str = "Partner records sync", created_by=None):
+    """A partner system's API token for ``association``, made through the service: its
+    ``.token`` and its ``.key`` (the only time the key is known)."""
+    from schools.tokens import partner_token_create
+
+    return partner_token_create(association=association, name=name, created_by=created_by)

@@ -275,6 +275,14 @@ PAGES: dict[str, Row] = {
     ),
     "review:certificates": read_only(REVIEW_DESK, entitled(REVIEW_DESK, METHOD)),
     "review:revoke": Row(REVIEW_OWN, REVIEW_OWN, body={"reason": "Forged"}),
+    # Partner systems' API tokens (certificates.views.tokens): each reviewer makes tokens for
+    # their own association (a reviewer of one association is offered no choice, so the body's
+    # association is ignored); another association's token is not found.
+    "review:tokens": read_only(REVIEW_DESK, entitled(REVIEW_DESK, METHOD)),
+    "review:token_create": Row(
+        REVIEW_DESK, REVIEW_DESK, body={"name": "Partner records sync", "association": "@association"}
+    ),
+    "review:token_revoke": Row(REVIEW_OWN, REVIEW_OWN, kwargs={"public_id": "token"}),
 }
 
 
@@ -298,6 +306,9 @@ API_LOGIN = cells(OK, visitor=LOGIN)  # DRF's IsAuthenticated
 API_OWN = cells(DENIED, visitor=LOGIN, learner=OK)
 API_SCHOOL = cells(DENIED, visitor=LOGIN, school_admin=OK, superuser=OK)
 API_OFFICER = cells(DENIED, visitor=LOGIN, credit_officer=OK, superuser=OK)
+# The reviewers' API (certificates.api.review: IsReviewer, the role before the method).
+API_REVIEW_DESK = cells(DENIED, visitor=LOGIN, reviewer=OK, other_reviewer=OK, superuser=OK)
+API_REVIEW_OWN = cells(DENIED, visitor=LOGIN, reviewer=OK, superuser=OK)
 # IsAuthenticated passes, then DRF answers 405 before the view looks anything up.
 API_METHOD_SIGNED_IN = cells(METHOD, visitor=LOGIN)
 
@@ -442,6 +453,40 @@ API: dict[str, dict[str, Op]] = {
         "GET": Op(API_OFFICER),
         "POST": Op(entitled(API_OFFICER, METHOD)),
     },
+    # The reviewers' desk, for reviewers and partner tokens: another association's request or
+    # certificate is not found. Approving and taking into review need no body.
+    "/api/v1/review/requests/": {
+        "GET": Op(API_REVIEW_DESK),
+        "POST": Op(entitled(API_REVIEW_DESK, METHOD)),
+    },
+    "/api/v1/review/requests/{public_id}/": {
+        "GET": Op(API_REVIEW_OWN),
+        "POST": Op(entitled(API_REVIEW_DESK, METHOD)),
+    },
+    "/api/v1/review/requests/{public_id}/start-review/": {
+        "GET": Op(entitled(API_REVIEW_DESK, METHOD)),
+        "POST": Op(API_REVIEW_OWN),
+    },
+    "/api/v1/review/requests/{public_id}/approve/": {
+        "GET": Op(entitled(API_REVIEW_DESK, METHOD)),
+        "POST": Op(API_REVIEW_OWN),
+    },
+    "/api/v1/review/requests/{public_id}/reject/": {
+        "GET": Op(entitled(API_REVIEW_DESK, METHOD)),
+        "POST": Op(API_REVIEW_OWN, body={"reason": "Missing evidence"}),
+    },
+    "/api/v1/review/certificates/": {
+        "GET": Op(API_REVIEW_DESK),
+        "POST": Op(entitled(API_REVIEW_DESK, METHOD)),
+    },
+    "/api/v1/review/certificates/{serial}/": {
+        "GET": Op(API_REVIEW_OWN),
+        "POST": Op(entitled(API_REVIEW_DESK, METHOD)),
+    },
+    "/api/v1/review/certificates/{serial}/revoke/": {
+        "GET": Op(entitled(API_REVIEW_DESK, METHOD)),
+        "POST": Op(API_REVIEW_OWN, body={"reason": "Forged"}),
+    },
 }
 
 # URL and query arguments of API paths whose name alone is ambiguous: (path, argument) -> value.
@@ -462,6 +507,10 @@ API_KWARGS: dict[tuple[str, str], str] = {
     ("/api/v1/credit-bank/outcomes/{public_id}/accredit/", "public_id"): "outcome",
     ("/api/v1/credit-bank/outcomes/{public_id}/reject/", "public_id"): "outcome",
     ("/api/v1/credit-bank/outcomes/{public_id}/revoke/", "public_id"): "accredited_outcome",
+    ("/api/v1/review/requests/{public_id}/", "public_id"): "request",
+    ("/api/v1/review/requests/{public_id}/start-review/", "public_id"): "request",
+    ("/api/v1/review/requests/{public_id}/approve/", "public_id"): "request",
+    ("/api/v1/review/requests/{public_id}/reject/", "public_id"): "request",
     ("/api/v1/credit-bank/standards/{code}/{version}/", "code"): "standard_code",
     ("/api/v1/credit-bank/standards/{code}/{version}/", "version"): "standard_version",
     ("/api/v1/credit-bank/standards/{code}/{version}/new-version/", "code"): "standard_code",

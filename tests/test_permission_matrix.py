@@ -285,6 +285,8 @@ def build_world() -> World:
     )
     transcript = certificates.transcript_request(learner=learner)
     certificates.transcript_build(transcript_id=transcript.pk)
+    # A partner system's API token of the association (schools.tokens), and its key.
+    partner = factories.partner_token(association=association, created_by=reviewer)
 
     values = {
         "school": school.slug,
@@ -317,6 +319,8 @@ def build_world() -> World:
         "eligible_type": eligible.code,
         "transcript": str(transcript.public_id),
         "status_list": "0",
+        "token": str(partner.token.public_id),
+        "token_key": partner.key,
     }
     sessions = {role: _signed_in_session(user) for role, user in users.items() if user is not None}
     return World(users=users, values=values, sessions=sessions)

@@ -41,7 +41,8 @@ from tests.test_permission_matrix import PDF, World, build_world, schema_operati
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("visitor", "learner", "school_admin", "reviewer", "credit_officer")
+# "partner_token" is a partner system calling with its association's API key (no session).
+ROLES = ("visitor", "learner", "school_admin", "reviewer", "credit_officer", "partner_token")
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "20"))
 # A fixed secret the CSRF cookie and header share: SessionAuthentication enforces CSRF on writes
 # for a signed-in person, and a case refused for a missing token would test nothing else.
@@ -113,10 +114,13 @@ def api(django_db_setup, django_db_blocker) -> Iterator[Api]:
 
 
 def _credentials(api: Api, role: str) -> tuple[dict[str, str], dict[str, str]]:
-    """Cookies and headers that sign ``role`` in the way the browser does (Django session)."""
+    """Cookies and headers that sign ``role`` in the way the browser does (Django session), or,
+    for a partner system, its bearer key."""
     cookies = {settings.CSRF_COOKIE_NAME: CSRF_SECRET}
     headers = {"X-CSRFToken": CSRF_SECRET, "Accept-Language": "en"}
-    if role != "visitor":
+    if role == "partner_token":
+        headers["Authorization"] = f"Bearer {api.world.values['token_key']}"
+    elif role != "visitor":
         cookies[settings.SESSION_COOKIE_NAME] = api.world.sessions[role]
     return cookies, headers
 

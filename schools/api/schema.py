@@ -9,6 +9,8 @@ can produce them, with the bodies DRF writes:
 - 403 unless the operation is open to anyone and cannot fail a CSRF check: ``{"detail": ...}``.
   The API signs people in with Django sessions, which have no ``WWW-Authenticate`` challenge, so
   DRF answers a visitor 403, not 401;
+- 401 when the operation reads partner-system bearer keys, for a malformed, unknown or revoked
+  key (``schools.api.authentication``): ``{"detail": ...}``;
 - 404 when the path names a record (not found, or not the caller's to see), the list is
   paginated (a page past the end), or the operation is not open to anyone (a signed-in person of
   the wrong kind is told the thing does not exist, as on the pages): ``{"detail": ...}``.
@@ -70,6 +72,11 @@ class ErrorResponsesAutoSchema(AutoSchema):
                 ErrorDetailSerializer,
                 description=_("Not signed in, not allowed to do this, or the CSRF check failed."),
             )
+        if self._takes_bearer_keys():
+            errors["401"] = OpenApiResponse(
+                ErrorDetailSerializer,
+                description=_("The bearer API key sent is malformed, unknown or revoked."),
+            )
         paginated = self.method == "GET" and self._is_list_view() and self._get_paginator()
         # Staff-only and learner-only operations answer 404 to a signed-in person of another kind
         # (as the pages do), and to a body naming a record the caller may not see.
@@ -80,6 +87,12 @@ class ErrorResponsesAutoSchema(AutoSchema):
                 description=_("No such record that the caller may see, or no such page."),
             )
         return errors
+
+    def _takes_bearer_keys(self) -> bool:
+        """A partner's bearer key is read here, so a bad one is answered 401 (schools.api.authentication)."""
+        from schools.api.authentication import PartnerTokenAuthentication
+
+        return any(isinstance(a, PartnerTokenAuthentication) for a in self.view.get_authenticators())
 
     def _open_to_anyone(self) -> bool:
         """True when no caller can be refused: anyone may, and no CSRF check can fail."""
