@@ -7,6 +7,9 @@ that wrote them is an event (see the middleware).
 
 from __future__ import annotations
 
+from allauth.account.signals import password_changed, password_reset, password_set
+from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -37,3 +40,46 @@ def membership_saved(sender, instance: Membership, created: bool, raw: bool = Fa
 @receiver(post_delete, sender=Membership, dispatch_uid="audit-membership-removed")
 def membership_removed(sender, instance: Membership, **kwargs) -> None:
     record(action="schools.membership.removed", obj=instance, summary=str(instance))
+
+
+# --- Signing in, and what protects an account ---------------------------------------------------
+# Who came in, who failed to, and every change to a password or a second factor: the events a
+# superuser looks for after a suspected break-in. A failed log-in has no actor; its summary names
+# the address that was tried (cut short: it is whatever a stranger typed).
+
+
+@receiver(user_logged_in, dispatch_uid="audit-logged-in")
+def logged_in(sender, request, user, **kwargs) -> None:
+    record(action="auth.login", actor=user, obj=user)
+
+
+@receiver(user_logged_out, dispatch_uid="audit-logged-out")
+def logged_out(sender, request, user, **kwargs) -> None:
+    if user is not None:
+        record(action="auth.logout", actor=user, obj=user)
+
+
+@receiver(user_login_failed, dispatch_uid="audit-login-failed")
+def login_failed(sender, credentials, request=None, **kwargs) -> None:
+    tried = credentials.get("email") or credentials.get("username") or credentials.get("login") or ""
+    record(action="auth.login_failed", actor=None, summary=f"log-in refused for {str(tried)[:254]}")
+
+
+def _account_event(action: str):
+    def receiver_(sender, request=None, user=None, **kwargs) -> None:
+        authenticator = kwargs.get("authenticator")
+        summary = getattr(authenticator, "type", "") if authenticator is not None else ""
+        record(action=action, actor=user, obj=user, summary=summary)
+
+    return receiver_
+
+
+for _signal, _action in (
+    (password_changed, "auth.password_changed"),
+    (password_set, "auth.password_set"),
+    (password_reset, "auth.password_reset"),
+    (authenticator_added, "auth.second_factor_added"),
+    (authenticator_removed, "auth.second_factor_removed"),
+    (authenticator_reset, "auth.second_factor_reset"),
+):
+    _signal.connect(_account_event(_action), dispatch_uid=f"audit-{_action}", weak=False)

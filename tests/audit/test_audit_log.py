@@ -63,12 +63,13 @@ def test_a_change_made_outside_a_request_has_no_address(cast, requests_to_decide
 
 
 def test_reading_switching_language_and_anonymous_posts_are_not_actions(client, cast):
+    client.force_login(cast.learner)
     before = AuditEvent.objects.count()
     client.get("/programmes/")
-    client.post(reverse("account_login"), {"login": "nobody@example.org", "password": "x"})
-    client.force_login(cast.learner)
     client.get("/me/")
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    anonymous = client.__class__()
+    anonymous.post(reverse("enrolment:my_profile"), {"legal_name": "x"})  # sent to log in
     assert AuditEvent.objects.count() == before
     client.post(reverse("enrolment:my_profile"), {"legal_name": ""})  # refused, still an action
     event = AuditEvent.objects.latest("pk")
@@ -150,3 +151,57 @@ def test_superusers_search_the_log_and_nobody_edits_it(client, cast, requests_to
     # Staff who are not superusers do not see the log at all.
     client.force_login(cast.school_admin)
     assert client.get(changelist).status_code in (302, 403)
+
+
+def test_log_ins_failures_and_log_outs_are_recorded_with_their_address(client, cast):
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.create(user=cast.learner, email=cast.learner.email, verified=True, primary=True)
+    before = AuditEvent.objects.aggregate(last=Max("pk"))["last"] or 0
+    client.post(
+        reverse("account_login"), {"login": "Nobody@Example.org", "password": "wrong"},
+        REMOTE_ADDR="203.0.113.9",
+    )  # fmt: skip
+    client.post(
+        reverse("account_login"), {"login": cast.learner.email, "password": factories.PASSWORD},
+        REMOTE_ADDR="203.0.113.9",
+    )  # fmt: skip
+    client.post(reverse("account_logout"), REMOTE_ADDR="203.0.113.9")
+    events = list(
+        AuditEvent.objects.filter(pk__gt=before, action__startswith="auth.")
+        .order_by("pk").values_list("action", "actor", "ip", "summary")
+    )  # fmt: skip
+    assert events == [
+        ("auth.login_failed", None, "203.0.113.9", "log-in refused for nobody@example.org"),
+        ("auth.login", cast.learner.pk, "203.0.113.9", ""),
+        ("auth.logout", cast.learner.pk, "203.0.113.9", ""),
+    ]
+
+
+def test_a_second_factor_added_and_removed_is_recorded(client, cast):
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.signals import authenticator_added, authenticator_removed
+
+    user = cast.school_admin
+    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+    authenticator_removed.send(sender=Authenticator, request=None, user=user, authenticator=authenticator)
+    authenticator_added.send(sender=Authenticator, request=None, user=user, authenticator=authenticator)
+    actions = list(
+        AuditEvent.objects.filter(actor=user, action__startswith="auth.second_factor")
+        .order_by("pk").values_list("action", "summary")
+    )  # fmt: skip
+    assert actions == [("auth.second_factor_removed", "totp"), ("auth.second_factor_added", "totp")]
+
+
+def test_a_password_change_is_recorded(client, cast):
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.create(user=cast.learner, email=cast.learner.email, verified=True, primary=True)
+    client.force_login(cast.learner)
+    response = client.post(
+        reverse("account_change_password"),
+        {"oldpassword": factories.PASSWORD, "password1": "a-new-long-passphrase-77",
+         "password2": "a-new-long-passphrase-77"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(actor=cast.learner, action="auth.password_changed").count() == 1
