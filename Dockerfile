@@ -9,10 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=ouc_portal.settings
 
 # gettext compiles the translation catalogues at build time; psycopg2-binary needs no libpq.
-# Pango (with HarfBuzz's subsetter) lays out the certificate PDFs; Noto CJK gives them Chinese.
+# Pango (with HarfBuzz's subsetter) lays out the certificate PDFs; Noto CJK gives them Chinese,
+# cut down at build time by hb-subset (libharfbuzz-bin) for speed (certificates/pdf_fonts.py).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gettext \
-        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libharfbuzz-bin fontconfig fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 1000 portal \
@@ -35,6 +36,8 @@ RUN pip install --no-deps -e . \
     && DEBUG=false SECRET_KEY=build-time-only-collectstatic-not-a-secret-key-000000000000 \
        ALLOWED_HOSTS=build.invalid python manage.py collectstatic --noinput \
     && mkdir -p /app/var/media /app/var/beat /app/var/mail \
+    && DEBUG=false SECRET_KEY=build-time-only-collectstatic-not-a-secret-key-000000000000 \
+       ALLOWED_HOSTS=build.invalid python manage.py build_pdf_fonts \
     && chown -R portal:portal /app/var
 
 USER portal

@@ -14,11 +14,12 @@ Three things this module guards:
   without a font for Chinese, WeasyPrint would print empty boxes for a learner's name; rendering
   raises :class:`MissingFontError` instead, so issuing fails visibly (staff see the error on the
   request and retry once the font is installed).
-- Speed (issue 7: ten certificates a second on one worker). Embedding a CJK face costs about
-  50 ms and 80 KB per face and document, whatever the number of glyphs used (HarfBuzz subsets
-  with the font's ~65 000 glyph ids kept), so each document uses ONE CJK face in one weight:
-  the certificate Noto Serif CJK SC Regular, the transcript Noto Sans CJK SC Regular. Hierarchy
-  comes from size, spacing and colour, not from bold. The stylesheet and font configuration are
+- Speed (issue 7: ten certificates a second on one worker). Embedding a full Noto CJK face
+  costs about 40 ms and 80 KB per face and document, whatever the number of glyphs used
+  (HarfBuzz walks the font's 65,535 glyphs), so the documents use faces cut down once to the
+  characters of everyday Chinese (``pdf_fonts``; the full face still draws any rarer character),
+  and each document uses ONE CJK face in one weight: the certificate a serif, the transcript a
+  sans-serif, both Regular. Hierarchy comes from size, spacing and colour, not from bold. The stylesheet and font configuration are
   parsed once per thread and reused; the QR code is a small PNG, not an SVG to parse.
 
 The fetcher is WeasyPrint's ``URLFetcher`` class (WeasyPrint 68 and later).
@@ -42,6 +43,7 @@ from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 from weasyprint.text.fonts import FontConfiguration
 
+from certificates import pdf_fonts
 from certificates.links import verify_url
 from certificates.models import Certificate, Transcript
 from certificates.records import TranscriptRecord
@@ -72,6 +74,7 @@ def _allowed_roots() -> tuple[Path, ...]:
     folders.extend(getattr(settings, "STATICFILES_DIRS", []))
     if getattr(settings, "STATIC_ROOT", None):
         folders.append(settings.STATIC_ROOT)
+    folders.append(pdf_fonts.font_dir())  # the cut-down Chinese faces
     return tuple(Path(folder).resolve() for folder in folders)
 
 
@@ -113,7 +116,7 @@ class SafeURLFetcher(weasyprint.URLFetcher):
 
 @dataclass(frozen=True)
 class _Style:
-    stylesheet: weasyprint.CSS
+    stylesheets: list[weasyprint.CSS]  # the cut-down fonts' @font-face rules, then the document's
     font_config: FontConfiguration
     folder: Path
 
@@ -131,10 +134,13 @@ def _style(template_name: str, css_name: str) -> _Style:
     if style is None:
         folder = Path(get_template(template_name).origin.name).resolve().parent
         font_config = FontConfiguration()
+        fonts = weasyprint.CSS(
+            string=pdf_fonts.font_face_css(), font_config=font_config, url_fetcher=SafeURLFetcher()
+        )
         stylesheet = weasyprint.CSS(
             filename=str(folder / css_name), font_config=font_config, url_fetcher=SafeURLFetcher()
         )
-        style = cache[css_name] = _Style(stylesheet, font_config, folder)
+        style = cache[css_name] = _Style([fonts, stylesheet], font_config, folder)
     return style
 
 
@@ -152,7 +158,7 @@ def _render(html: str, style: _Style) -> weasyprint.Document:
     # base_url is the templates folder: a relative reference resolves there, never to the cwd.
     return weasyprint.HTML(
         string=html, base_url=style.folder.as_uri() + "/", url_fetcher=SafeURLFetcher()
-    ).render(stylesheets=[style.stylesheet], font_config=style.font_config)
+    ).render(stylesheets=style.stylesheets, font_config=style.font_config)
 
 
 def _write(document: weasyprint.Document) -> bytes:
@@ -239,8 +245,16 @@ def _qr_png(url: str) -> str:
     A PNG, not SVG: WeasyPrint parses and draws an SVG path of a thousand segments in ~10 ms, a
     1-bit PNG in about one. The stylesheets print it with ``image-rendering: pixelated`` (no
     smoothing), and five pixels a module keep it sharp in a viewer that smooths anyway.
+
+    The mask pattern is fixed: every one of the eight is valid (readers read the mask from the
+    code), and scoring all eight to pick the "best" took a tenth of a certificate's time.
     """
-    return segno.make(url, error="m", micro=False).png_data_uri(scale=5, border=0, dark="#1f2a44")
+    return segno.make(url, error="m", micro=False, mask=QR_MASK).png_data_uri(
+        scale=5, border=0, dark="#1f2a44"
+    )
+
+
+QR_MASK = 1  # horizontal stripes: simple and well spread for these short URLs
 
 
 # -- certificates ------------------------------------------------------------------------------

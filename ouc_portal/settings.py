@@ -270,6 +270,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+# The Chinese faces the PDFs embed, cut down once per machine (certificates/pdf_fonts.py).
+PDF_FONT_DIR = Path(env_str("PDF_FONT_DIR", str(BASE_DIR / "var" / "fonts")))
 # Named, but served by nothing: no static() or serve() in any urls.py, so a request for a stored
 # file's path answers 404 (tests/ouc_portal/test_security.py); files leave through views only.
 MEDIA_URL = "/media/"

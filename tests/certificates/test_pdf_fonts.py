@@ -1,0 +1,105 @@
+"""The cut-down Chinese faces the PDFs embed (certificates/pdf_fonts.py): built by hb-subset, used
+first, the full Noto face still drawing any character they lack, and PDFs still right without
+them."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from fontTools.ttLib import TTFont
+
+from certificates import pdf_fonts, rendering
+from tests.certificates import test_rendering
+from tests.certificates.test_rendering import embedded_fonts, flat, is_cjk_face, issue, text_of
+
+pytestmark = pytest.mark.django_db
+
+# The rendering tests' certificate type and agreement, as fixtures here too.
+cert_type = test_rendering.cert_type
+agreement = test_rendering.agreement
+
+
+def cjk_faces(data: bytes) -> set[str]:
+    """The embedded Chinese faces, by family: WeasyPrint names each after the family that drew it
+    (``ABCDEF+OUC-Serif-SC`` the cut-down face, ``ABCDEF+Noto-Serif-CJK-SC`` the full one)."""
+    return {name.split("+", 1)[-1] for name in embedded_fonts(data) if is_cjk_face(name)}
+
+
+@pytest.fixture
+def fresh_fonts(settings, tmp_path):
+    """An empty font folder, and every cached stylesheet and @font-face rule forgotten."""
+    settings.PDF_FONT_DIR = tmp_path / "fonts"
+    pdf_fonts.font_face_css.cache_clear()
+    rendering._styles.cache = {}
+    yield settings.PDF_FONT_DIR
+    pdf_fonts.font_face_css.cache_clear()
+    rendering._styles.cache = {}
+
+
+def test_the_faces_are_built_once_into_the_font_folder(fresh_fonts, monkeypatch):
+    built = [pdf_fonts.build(face) for face in pdf_fonts.FACES]
+    assert all(path is not None and path.parent == fresh_fonts for path in built)
+    for path in built:
+        font = TTFont(path)
+        cmap = font.getBestCmap()
+        # GB 2312 and the rest, with the glyphs their layout features reach (vertical and
+        # half-width forms…): a fifth of the full face's 65,535.
+        assert 7000 < font["maxp"].numGlyphs < 20000
+        assert all(ord(char) in cmap for char in "张伟国家开放大学证书 Certificate №")
+        assert ord("喆") not in cmap  # not in GB 2312: drawn by the full face
+    # Built already: found again without running hb-subset.
+    original_run = subprocess.run
+
+    def run(command, *args, **kwargs):
+        if "hb-subset" in command[0]:
+            pytest.fail("hb-subset ran again")
+        return original_run(command, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", run)
+    assert [pdf_fonts.build(face) for face in pdf_fonts.FACES] == built
+
+
+def test_the_certificate_embeds_the_cut_down_face(fresh_fonts, cast, cert_type, agreement):
+    pdf = rendering.certificate_pdf(issue(cast, cert_type, legal_name="张伟"))
+    assert cjk_faces(pdf) == {"OUC-Serif-SC"}
+    assert "张伟" in text_of(pdf)
+
+
+def test_a_rare_character_in_a_name_is_drawn_by_the_full_face(fresh_fonts, cast, cert_type, agreement):
+    pdf = rendering.certificate_pdf(issue(cast, cert_type, legal_name="王喆"))
+    assert "王喆" in flat(text_of(pdf))
+    # Two faces now: the cut-down one for everything else, the full one for 喆 alone.
+    assert cjk_faces(pdf) == {"OUC-Serif-SC", "Noto-Serif-CJK-SC"}
+
+
+def test_without_hb_subset_the_pdfs_use_the_full_face(fresh_fonts, monkeypatch, caplog, cast, cert_type, agreement):
+    original_which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name: None if name == "hb-subset" else original_which(name))
+    with caplog.at_level(logging.WARNING, logger="certificates.pdf_fonts"):
+        pdf = rendering.certificate_pdf(issue(cast, cert_type))
+    assert pdf_fonts.font_face_css() == ""
+    assert "install hb-subset" in caplog.text
+    assert not fresh_fonts.exists() or not any(fresh_fonts.iterdir())
+    assert cjk_faces(pdf) == {"Noto-Serif-CJK-SC"}
+    assert "张伟" in text_of(pdf)
+
+
+def test_the_command_builds_both_faces(fresh_fonts):
+    out = StringIO()
+    call_command("build_pdf_fonts", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert [line.split(":")[0] for line in lines] == [face.family for face in pdf_fonts.FACES]
+    assert len(list(fresh_fonts.glob("*.otf"))) == 2
+
+
+def test_the_command_names_what_is_missing(fresh_fonts, monkeypatch):
+    original_which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name: None if name == "hb-subset" else original_which(name))
+    with pytest.raises(CommandError, match="hb-subset not found: install Debian's libharfbuzz-bin"):
+        call_command("build_pdf_fonts", stdout=StringIO())
