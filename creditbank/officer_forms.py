@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +29,10 @@ from schools.models import PartnerAssociation
 
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
 QUEUE_WAITING = "waiting"
+# What an officer writes: a reason the learner reads (as certificates' reviewers have), and the
+# criteria of a standard. The database takes any length; a megabyte pasted by mistake is refused.
+REASON_MAX = 2000
+CRITERIA_MAX = 10_000
 
 
 class DateInput(forms.DateInput):
@@ -108,6 +113,7 @@ class AccreditForm(forms.Form):
     )
     reason = forms.CharField(
         label=_("Why the outcome meets the standard (the learner sees it)"),
+        max_length=REASON_MAX,
         widget=TEXTAREA,
         error_messages={"required": _("Say why the outcome meets the standard.")},
     )
@@ -121,7 +127,9 @@ class AccreditForm(forms.Form):
 
 class ReasonForm(forms.Form):
     # Stripped by the field: a reason of blanks is no reason.
-    reason = forms.CharField(label=_("Reason (the learner sees it)"), widget=TEXTAREA)
+    reason = forms.CharField(
+        label=_("Reason (the learner sees it)"), max_length=REASON_MAX, widget=TEXTAREA
+    )
 
     def __init__(self, *args, required_message=None, label=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -172,6 +180,12 @@ class StandardForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in ("criteria_en", "criteria_zh"):
+            # A TextField has no length of its own: the form gives it one.
+            field = self.fields[name]
+            field.max_length = CRITERIA_MAX
+            field.validators.append(MaxLengthValidator(CRITERIA_MAX))
+            field.widget.attrs["maxlength"] = str(CRITERIA_MAX)
         self.fields["accepted_bodies"].queryset = PartnerAssociation.objects.order_by("name_en")
         self.fields["accepted_bodies"].label_from_instance = lambda body: body.name
         if self.instance.pk:
@@ -193,8 +207,12 @@ class StandardNewVersionForm(forms.Form):
     outcome_kinds = outcome_kinds_field()
     level = forms.TypedChoiceField(label=_("Level"), coerce=int, choices=QF_LEVELS)
     credit_value = credits_field(label=_("Credit value"), min_value=Decimal(0))
-    criteria_en = forms.CharField(label=_("Criteria (English)"), widget=TEXTAREA, required=False)
-    criteria_zh = forms.CharField(label=_("Criteria (Chinese)"), widget=TEXTAREA, required=False)
+    criteria_en = forms.CharField(
+        label=_("Criteria (English)"), max_length=CRITERIA_MAX, widget=TEXTAREA, required=False
+    )
+    criteria_zh = forms.CharField(
+        label=_("Criteria (Chinese)"), max_length=CRITERIA_MAX, widget=TEXTAREA, required=False
+    )
     currency_years = forms.IntegerField(
         label=_("Years an outcome stays current"), min_value=0, max_value=100
     )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import unicodedata
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -95,9 +97,11 @@ class ProfileForm(forms.ModelForm):
         self.fields["centre"].label_from_instance = lambda centre: centre.name
 
     def clean_phone(self) -> str:
-        phone = "".join(self.cleaned_data["phone"].split())
+        # NFKC first: a Chinese input method types fullwidth digits (１３８…), kept as 138….
+        phone = "".join(unicodedata.normalize("NFKC", self.cleaned_data["phone"]).split())
         digits = phone[1:] if phone.startswith("+") else phone
-        if not digits.isdigit() or not 7 <= len(digits) <= 15:
+        # ASCII digits only: str.isdigit() would take superscripts and other scripts' digits.
+        if not (digits.isascii() and digits.isdigit()) or not 7 <= len(digits) <= 15:
             raise forms.ValidationError(_("Enter a phone number of 7 to 15 digits, e.g. 13800138000."))
         return phone
 

@@ -45,15 +45,32 @@ class ImportReport:
         return not self.errors
 
 
+def _clip(value: str, limit: int = 60) -> str:
+    """A cell as a message quotes it: a cell of a megabyte is not repeated back whole."""
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    """Python's csv error, in words a person can act on (and translated)."""
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return _("a cell is longer than %(limit)s characters") % {"limit": csv.field_size_limit()}
+    if "unexpected end of data" in text:
+        return _('a quoted cell starts here and is never closed (a " without its closing ")')
+    if "expected after" in text:
+        return _('a quoted cell has text after its closing "')
+    return _("not valid CSV: %(err)s") % {"err": text}
+
+
 def _parse_score(raw: str) -> Decimal:
     try:
         score = Decimal(raw.strip())
     except InvalidOperation:
-        raise ValueError(_("score %(raw)r is not a number") % {"raw": raw}) from None
+        raise ValueError(_("score %(raw)r is not a number") % {"raw": _clip(raw)}) from None
     if not score.is_finite() or score < 0 or score > 100:
-        raise ValueError(_("score %(raw)s is outside 0–100") % {"raw": raw})
+        raise ValueError(_("score %(raw)s is outside 0–100") % {"raw": _clip(raw)})
     if score != score.quantize(Decimal("0.01")):
-        raise ValueError(_("score %(raw)s has more than two decimal places") % {"raw": raw})
+        raise ValueError(_("score %(raw)s has more than two decimal places") % {"raw": _clip(raw)})
     return score.quantize(Decimal("0.01"))
 
 
@@ -61,7 +78,7 @@ def _parse_date(raw: str, *, today: datetime.date) -> datetime.date:
     try:
         day = datetime.date.fromisoformat(raw.strip())
     except ValueError:
-        raise ValueError(_("date %(raw)r is not YYYY-MM-DD") % {"raw": raw}) from None
+        raise ValueError(_("date %(raw)r is not YYYY-MM-DD") % {"raw": _clip(raw)}) from None
     if day > today:
         raise ValueError(_("date %(raw)s is in the future") % {"raw": raw})
     return day
@@ -73,9 +90,14 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        # The line, not only the byte: that is what a person finds in their sheet. GBK and
+        # GB18030 (what Excel saves as "CSV" on a Chinese Windows) fail here.
         raise EnrolmentError(
-            _("The file is not UTF-8 text (first bad byte at position %(pos)s). Save it as CSV UTF-8.")
-            % {"pos": exc.start}
+            _(
+                "Line %(line)s is not UTF-8 text (first bad byte at position %(pos)s); the file "
+                "was probably saved in another encoding, such as GBK. Save it as CSV UTF-8."
+            )
+            % {"line": data[: exc.start].count(b"\n") + 1, "pos": exc.start}
         ) from None
 
 
@@ -90,25 +112,27 @@ def results_import_csv(*, intake: Intake, data: bytes, actor, today: datetime.da
     text = _decode(data)
     if "\x00" in text:
         raise EnrolmentError(_("The file contains NUL bytes: it is not a CSV text file."))
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # Strict: a quote left open or text after a closing quote is an error, not a guess.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
     except StopIteration:
         raise EnrolmentError(_("The file is empty.")) from None
     except csv.Error as exc:
-        raise EnrolmentError(_("Line 1 is not valid CSV: %(err)s") % {"err": exc}) from None
+        raise EnrolmentError(_("Line 1: %(problem)s.") % {"problem": _csv_problem(exc)}) from None
     header = [h.strip().lower() for h in header]
     if header != CSV_COLUMNS:
         raise EnrolmentError(
             _("Line 1 must be the header %(expected)s, not %(got)s.")
-            % {"expected": ",".join(CSV_COLUMNS), "got": ",".join(header)}
+            % {"expected": ",".join(CSV_COLUMNS), "got": _clip(",".join(header), 200)}
         )
 
     report = ImportReport()
     parsed: list[tuple[int, str, str, Decimal, datetime.date]] = []
+    start = reader.line_num + 1  # where the row being read begins (a quoted cell may span lines)
     try:
         for row in reader:
-            line = reader.line_num
+            line, start = reader.line_num, reader.line_num + 1
             if not any(cell.strip() for cell in row):
                 continue
             report.rows += 1
@@ -126,7 +150,7 @@ def results_import_csv(*, intake: Intake, data: bytes, actor, today: datetime.da
                 continue
             parsed.append((line, email.lower(), code, score, day))
     except csv.Error as exc:
-        report.errors.append(RowError(reader.line_num, _("not valid CSV: %(err)s") % {"err": exc}))
+        report.errors.append(RowError(start, _csv_problem(exc)))
     if report.rows == 0 and not report.errors:
         raise EnrolmentError(_("The file has a header but no results."))
 
@@ -161,13 +185,13 @@ def results_import_csv(*, intake: Intake, data: bytes, actor, today: datetime.da
         enrolment = enrolments.get(email)
         if enrolment is None:
             report.errors.append(
-                RowError(line, _("unknown learner %(email)s: not admitted to this intake") % {"email": email})
+                RowError(line, _("unknown learner %(email)s: not admitted to this intake") % {"email": _clip(email)})
             )
             continue
         course_id = course_ids.get(code)
         if course_id is None:
             report.errors.append(
-                RowError(line, _("unknown course %(code)s: not part of this programme") % {"code": code})
+                RowError(line, _("unknown course %(code)s: not part of this programme") % {"code": _clip(code)})
             )
             continue
         previous = existing.get((enrolment.pk, course_id))

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxLengthValidator
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +16,21 @@ from schools.models import LearningCentre
 
 S = EnrolmentStatus
 TEXTAREA = forms.Textarea(attrs={"rows": 4})
+# Long texts of the catalogue (descriptions, outcomes, entry requirements): the database takes any
+# length, a page does not. Far beyond what a real description needs (the seeds' longest is a few
+# hundred characters); a megabyte pasted by mistake is refused by the field, not stored.
+LONG_TEXT_MAX = 10_000
+
+
+def limit_length(form: forms.BaseForm, names, limit: int = LONG_TEXT_MAX) -> None:
+    """Give model text fields without a length (TextField) one, checked and shown to the browser."""
+    for name in names:
+        field = form.fields.get(name)
+        if field is None:
+            continue
+        field.max_length = limit
+        field.validators.append(MaxLengthValidator(limit))
+        field.widget.attrs["maxlength"] = str(limit)
 
 
 def add_service_error(form: forms.Form, exc: ValidationError, *, field: str | None = None) -> None:
@@ -68,6 +84,15 @@ class ProgrammeForm(forms.ModelForm):
             "entry_requirements_zh": TEXTAREA,
         }
 
+    LONG_TEXTS = (
+        "description_en", "description_zh", "outcomes_en", "outcomes_zh",
+        "entry_requirements_en", "entry_requirements_zh",
+    )  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit_length(self, self.LONG_TEXTS)
+
 
 class CourseForm(forms.ModelForm):
     class Meta:
@@ -87,6 +112,7 @@ class CourseForm(forms.ModelForm):
     def __init__(self, *args, school, **kwargs):
         super().__init__(*args, **kwargs)
         self.school = school
+        limit_length(self, ("description_en", "description_zh"))
 
     def clean_code(self) -> str:
         code = self.cleaned_data["code"].strip()
@@ -271,6 +297,10 @@ class EnrolmentActionForm(forms.Form):
             ("complete", _("Complete")),
             ("withdraw", _("Withdraw")),
         ],
+        error_messages={
+            "required": _("Choose one of the actions on the page."),
+            "invalid_choice": _("Choose one of the actions on the page."),
+        },
     )
     reason = forms.CharField(
         label=_("Reason"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
@@ -278,6 +308,10 @@ class EnrolmentActionForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        # The action is the button pressed, not an input the page shows with its errors: a
+        # refusal of it goes to the top of the form, where the page shows it.
+        for error in self.errors.pop("action", []):
+            self.add_error(None, error)
         if cleaned.get("action") in self.NEEDS_REASON and not (cleaned.get("reason") or "").strip():
             self.add_error("reason", _("Give the learner a reason."))
         return cleaned

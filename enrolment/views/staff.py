@@ -44,6 +44,7 @@ from enrolment.staff_forms import (
     CourseForm,
     CourseResultsForm,
     EnrolmentActionForm,
+    GroupCourseForm,
     GroupForm,
     IntakeForm,
     ProgrammeForm,
@@ -336,7 +337,9 @@ def group_course_add(
     school = _school(request, school_slug)
     programme = _programme(school, programme_slug)
     group = _group(programme, group_id)
-    course = Course.objects.filter(school=school, code=request.POST.get("course", "")).first()
+    # The form looks the code up (a NUL in a multipart body would reach PostgreSQL otherwise).
+    form = GroupCourseForm(request.POST, school=school)
+    course = form.cleaned_data["course"] if form.is_valid() else None
     if course is None:
         messages.error(request, _("Choose one of the school's courses."))
         return redirect(_programme_url(programme))

@@ -287,7 +287,7 @@ def test_evidence_is_checked_from_its_content(world, settings, tmp_path):
         services.outcome_submit(learner=world.learner, files=[], **fields)
     assert (LearningOutcome.objects.count(), OutcomeEvidence.objects.count()) == before
     outcome = services.outcome_submit(
-        learner=world.learner, files=[SimpleUploadedFile("cert.pdf", PDF), SimpleUploadedFile("photo.pdf", PNG)], **fields
+        learner=world.learner, files=[SimpleUploadedFile("cert.pdf", PDF), SimpleUploadedFile("photo.png", PNG)], **fields
     )
     kinds = sorted(outcome.evidence.values_list("content_type", flat=True))
     assert kinds == ["application/pdf", "image/png"]
