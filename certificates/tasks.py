@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 # Worth another try: the database or the file store was briefly away.
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError, OSError)
 MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError)
+# An SMTP server that is away is retried with a capped, jittered backoff (settings: MAIL_*).
+MAIL_MAX_RETRIES = 8 if settings.MAIL_MAX_RETRIES is None else settings.MAIL_MAX_RETRIES
 
 
 def _backoff(retries: int) -> int:
@@ -84,8 +86,8 @@ def _bilingual(template: str, context: dict) -> tuple[str, str]:
 
 
 @shared_task(
-    autoretry_for=MAIL_ERRORS, retry_backoff=True, retry_backoff_max=600, max_retries=8,
-    name="certificates.send_certificate_issued",
+    autoretry_for=MAIL_ERRORS, retry_backoff=True, retry_backoff_max=settings.MAIL_RETRY_BACKOFF_MAX,
+    max_retries=MAIL_MAX_RETRIES, name="certificates.send_certificate_issued",
 )
 def send_certificate_issued(certificate_id: int) -> str:
     """Tell the learner the certificate is issued, with the links to download and to share it."""
@@ -109,8 +111,8 @@ def send_certificate_issued(certificate_id: int) -> str:
 
 
 @shared_task(
-    autoretry_for=MAIL_ERRORS, retry_backoff=True, retry_backoff_max=600, max_retries=8,
-    name="certificates.send_transcript_ready",
+    autoretry_for=MAIL_ERRORS, retry_backoff=True, retry_backoff_max=settings.MAIL_RETRY_BACKOFF_MAX,
+    max_retries=MAIL_MAX_RETRIES, name="certificates.send_transcript_ready",
 )
 def send_transcript_ready(transcript_id: int) -> str:
     """Tell the learner the transcript they asked for is ready."""

@@ -12,13 +12,15 @@ from django.utils import translation
 from enrolment.models import EnrolmentStatusChange
 
 logger = logging.getLogger(__name__)
+# An SMTP server that is away is retried with a capped, jittered backoff (settings: MAIL_*).
+MAIL_MAX_RETRIES = 5 if settings.MAIL_MAX_RETRIES is None else settings.MAIL_MAX_RETRIES
 
 
 @shared_task(
     autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
     retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=5,
+    retry_backoff_max=settings.MAIL_RETRY_BACKOFF_MAX,
+    max_retries=MAIL_MAX_RETRIES,
 )
 def send_enrolment_status_email(change_id: int) -> str:
     """Tell the learner their enrolment changed state (one email per history row)."""

@@ -13,14 +13,16 @@ from ouc_portal.accounts import services
 from ouc_portal.accounts.models import User
 
 logger = logging.getLogger(__name__)
+# An SMTP server that is away is retried with a capped, jittered backoff (settings: MAIL_*).
+MAIL_MAX_RETRIES = 5 if settings.MAIL_MAX_RETRIES is None else settings.MAIL_MAX_RETRIES
 
 
 @shared_task(
     bind=True,
     autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
     retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=5,
+    retry_backoff_max=settings.MAIL_RETRY_BACKOFF_MAX,
+    max_retries=MAIL_MAX_RETRIES,
 )
 def send_welcome_email(self, user_id: int) -> str:
     """Send the welcome email once; running it again sends nothing more."""

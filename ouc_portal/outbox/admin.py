@@ -1,5 +1,5 @@
-"""Staff see queued work that waits for the broker or failed (an email that could not be sent),
-and send it again."""
+"""Staff see queued work that waits for the broker, is retrying (an SMTP server away) or failed
+(an email that could not be sent), and send it again."""
 
 from __future__ import annotations
 
@@ -17,29 +17,38 @@ class StateFilter(admin.SimpleListFilter):
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [("failed", _("Failed")), ("waiting", _("Waiting for the broker")),
-                ("published", _("Handed to a worker"))]  # fmt: skip
+        return [("failed", _("Failed")), ("retrying", _("Retrying")), ("waiting", _("Waiting for the broker")),
+                ("published", _("Handed to a worker")), ("done", _("Done"))]  # fmt: skip
 
     def queryset(self, request, queryset):
-        if self.value() == "failed":
+        # The same order of precedence as OutboxTask.state.
+        value = self.value()
+        if value == "failed":
             return queryset.filter(failed_at__isnull=False)
-        if self.value() == "waiting":
-            return queryset.filter(published_at__isnull=True, failed_at__isnull=True)
-        if self.value() == "published":
-            return queryset.filter(published_at__isnull=False, failed_at__isnull=True)
+        live = queryset.filter(failed_at__isnull=True)
+        if value == "done":
+            return live.filter(done_at__isnull=False)
+        if value == "retrying":
+            return live.filter(done_at__isnull=True).exclude(retry_error="")
+        if value == "waiting":
+            return live.filter(done_at__isnull=True, retry_error="", published_at__isnull=True)
+        if value == "published":
+            return live.filter(done_at__isnull=True, retry_error="", published_at__isnull=False)
         return queryset
 
 
 @admin.register(OutboxTask)
 class OutboxTaskAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "task", "args", "state", "publish_attempts", "failed_at", "failure")
+    list_display = ("created_at", "task", "args", "state", "publish_attempts", "retries", "retry_error",
+                    "failed_at", "failure")  # fmt: skip
     list_filter = (StateFilter, "task")
-    search_fields = ("task", "failure", "last_error")
+    search_fields = ("task", "failure", "last_error", "retry_error")
     show_full_result_count = False
     readonly_fields = [f.name for f in OutboxTask._meta.fields]
     actions = ["send_again_action"]
 
-
+    # Only failed tasks, and tasks waiting for the broker or lost with it, are sent (services.
+    # may_send_again); one a worker holds or has done is not: its email would go twice.
     @admin.action(description=_("Send the chosen tasks again"), permissions=["view"])
     def send_again_action(self, request, queryset) -> None:
         sent = sum(1 for row in queryset if send_again(row))

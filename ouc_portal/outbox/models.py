@@ -17,6 +17,12 @@ class OutboxTask(models.Model):
     published_at = models.DateTimeField(_("handed to the broker"), null=True, blank=True)
     publish_attempts = models.PositiveIntegerField(_("attempts to hand over"), default=0)
     last_error = models.TextField(_("last hand-over error"), blank=True)
+    # What the worker reports (Celery's task_retry / task_success / task_failure signals): an
+    # email whose SMTP server is away retries, and staff see it retrying before it gives up.
+    retries = models.PositiveIntegerField(_("retries by the worker"), default=0)
+    retry_error = models.TextField(_("last error before a retry"), blank=True)
+    retried_at = models.DateTimeField(_("last retried"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
     failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
     failure = models.TextField(_("failure"), blank=True)
 
@@ -44,6 +50,10 @@ class OutboxTask(models.Model):
     def state(self) -> str:
         if self.failed_at:
             return _("Failed")
+        if self.done_at:
+            return _("Done")
+        if self.retry_error:
+            return _("Retrying")
         if self.published_at:
             return _("Handed to a worker")
         return _("Waiting for the broker")

@@ -7,8 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Task, current_app
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
 from kombu.exceptions import OperationalError as BrokerError
@@ -67,22 +68,81 @@ def reconcile(*, now=None) -> dict[str, int]:
     return {"waiting": len(waiting), "published": published}
 
 
+def lost_after() -> timedelta:
+    """How long a handed-over task may go without a word from a worker before it counts as lost.
+
+    Redis gives a message a worker took but never acknowledged back to the queue after the
+    visibility timeout, and a retrying task is heard from at least every MAIL_RETRY_BACKOFF_MAX
+    seconds; a row silent for longer than both was lost with the broker (a crash that did not
+    save its queue)."""
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+    return timedelta(seconds=max(visibility, getattr(settings, "MAIL_RETRY_BACKOFF_MAX", 0)))
+
+
+def may_send_again(*, now=None) -> Q:
+    """The rows staff may send again: failed, still waiting for the broker, or lost with it."""
+    silent_since = (now or timezone.now()) - lost_after()
+    lost = (
+        Q(done_at__isnull=True, published_at__lt=silent_since)
+        & (Q(retried_at__isnull=True) | Q(retried_at__lt=silent_since))
+    )
+    return Q(failed_at__isnull=False) | Q(published_at__isnull=True) | lost
+
+
 def send_again(row: OutboxTask) -> bool:
-    """A failed task, sent again by staff: the failure is cleared and the task published."""
-    OutboxTask.objects.filter(pk=row.pk).update(failed_at=None, failure="", published_at=None)
+    """A failed task (or one waiting for the broker, or lost with it), sent again by staff: the
+    failure is cleared and the task published. A task a worker holds (handed over, retrying) or
+    has done is not sent: two copies in flight would send its email twice. False when not sent."""
+    from ouc_portal.audit.services import record
+
+    with transaction.atomic():
+        # Compare-and-set: of two staff members pressing at once, one sends.
+        cleared = OutboxTask.objects.filter(may_send_again(), pk=row.pk).update(
+            failed_at=None, failure="", published_at=None, done_at=None, retry_error="", retried_at=None
+        )
+        if cleared:
+            record(action="outbox.sent_again", obj=row, summary=f"{row} ({row.failure or row.last_error})")
+    if not cleared:
+        return False
     row.refresh_from_db()
     return publish(row)
 
 
-def mark_failed(task_id: str, exc: BaseException) -> int:
-    """The task of an outbox row failed for good (after its own retries): say so on the row."""
+def _row_pk(task_id: str | None) -> int | None:
+    """The outbox row a Celery task id names ("outbox-<pk>"), or None for any other task."""
     from ouc_portal.outbox.models import TASK_ID_PREFIX
 
     if not task_id or not task_id.startswith(TASK_ID_PREFIX):
-        return 0
+        return None
     pk = task_id.removeprefix(TASK_ID_PREFIX)
-    if not pk.isdigit():
+    return int(pk) if pk.isdigit() else None
+
+
+def _error(exc: BaseException | None) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def mark_retrying(task_id: str | None, exc: BaseException | None) -> int:
+    """The task of an outbox row failed and is retried (an SMTP server away): count it on the row."""
+    pk = _row_pk(task_id)
+    if pk is None:
         return 0
-    return OutboxTask.objects.filter(pk=int(pk)).update(
-        failed_at=timezone.now(), failure=f"{type(exc).__name__}: {exc}"[:2000]
+    return OutboxTask.objects.filter(pk=pk, failed_at__isnull=True).update(
+        retries=F("retries") + 1, retry_error=_error(exc), retried_at=timezone.now()
     )
+
+
+def mark_done(task_id: str | None) -> int:
+    """The task of an outbox row ran to its end."""
+    pk = _row_pk(task_id)
+    if pk is None:
+        return 0
+    return OutboxTask.objects.filter(pk=pk).update(done_at=timezone.now(), failed_at=None, failure="")
+
+
+def mark_failed(task_id: str | None, exc: BaseException) -> int:
+    """The task of an outbox row failed for good (after its own retries): say so on the row."""
+    pk = _row_pk(task_id)
+    if pk is None:
+        return 0
+    return OutboxTask.objects.filter(pk=pk).update(failed_at=timezone.now(), failure=_error(exc))
