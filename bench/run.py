@@ -13,7 +13,9 @@ Exit status 0 when the bench ran, whatever the verdicts; 1 when it could not mea
 Settings (environment): BENCH_LEARNERS (100000), BENCH_DURATION (10 s per URL),
 BENCH_CONNECTIONS (8), BENCH_WARMUP (2 s), BENCH_DATABASE_URL, BENCH_REUSE (0), BENCH_WORKERS and
 BENCH_THREADS (gunicorn), BENCH_IMPORT_ROWS (100000), BENCH_CERTIFICATES (100),
-BENCH_REDIS_URL / BENCH_CACHE_URL (Redis databases 12 and 13), BENCH_PASSWORD (the seeded one).
+BENCH_REDIS_URL / BENCH_CACHE_URL (Redis databases 12 and 13), BENCH_PASSWORD (the seeded one),
+BENCH_ONLY (comma-separated parts to run: pages, audit, import, issuing; default all) and
+BENCH_PAGES (comma-separated words; only the pages whose name holds one, the floor always).
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ DEMO_COMMANDS = [
 ]  # fmt: skip
 
 
+PARTS = frozenset({"pages", "audit", "import", "issuing"})
+
+
 class BenchError(RuntimeError):
     """The bench could not measure: its message says what is missing."""
 
@@ -96,6 +101,8 @@ class Config:
     redis_url: str
     cache_url: str
     password: str
+    only: frozenset[str] = PARTS
+    pages: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> Config:
@@ -125,7 +132,17 @@ class Config:
             redis_url=os.environ.get("BENCH_REDIS_URL", "").strip() or "redis://127.0.0.1:6379/12",
             cache_url=os.environ.get("BENCH_CACHE_URL", "").strip() or "redis://127.0.0.1:6379/13",
             password=os.environ.get("BENCH_PASSWORD", "").strip() or "ouc-demo-2026",
+            only=_parts_env(),
+            pages=tuple(w.strip().lower() for w in os.environ.get("BENCH_PAGES", "").split(",") if w.strip()),
         )
+
+
+def _parts_env() -> frozenset[str]:
+    raw = {w.strip().lower() for w in os.environ.get("BENCH_ONLY", "").split(",") if w.strip()}
+    unknown = raw - PARTS
+    if unknown:
+        raise BenchError(f"BENCH_ONLY names {', '.join(sorted(unknown))}: the parts are {', '.join(sorted(PARTS))}")
+    return frozenset(raw) or PARTS
 
 
 @dataclass
@@ -335,8 +352,36 @@ def prepare_database(config: Config, run: Run, env: dict) -> None:
             _manage([command], env=demo_env, log=log, what=command)
         run.seed = {"command": "demo", "summary": "demo data (seed_scale not found)"}
         run.notes.append("seed_scale not found: measured on the small demo data set, not at scale")
+    vacuum_analyze(config.database_url)
     run.seed["at"] = datetime.datetime.now(datetime.UTC).isoformat()
     marker.write_text(json.dumps(run.seed, indent=2))
+
+
+def vacuum_analyze(database_url: str) -> None:
+    """VACUUM (ANALYZE) the freshly seeded database, as autovacuum would soon after a bulk load.
+
+    Without it the planner has no statistics of the new rows and no visibility map, so counts
+    that are index-only in a running deployment read the heap (the officers' queue count:
+    142 ms before, 5 ms after; docs/performance.md) and the figures would measure the load, not
+    the portal.
+    """
+    import psycopg2
+
+    parts = _url_parts(database_url)
+    started = time.perf_counter()
+    connection = psycopg2.connect(
+        host=parts.hostname or "127.0.0.1", port=parts.port or 5432,
+        user=urllib.parse.unquote(parts.username or "postgres"),
+        password=urllib.parse.unquote(parts.password or "") or None,
+        dbname=urllib.parse.unquote(parts.path.strip("/")), connect_timeout=5,
+    )  # fmt: skip
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE)")
+    finally:
+        connection.close()
+    say(f"VACUUM (ANALYZE): done in {time.perf_counter() - started:.1f} s")
 
 
 def static_files_current() -> bool:
@@ -452,7 +497,10 @@ def measure_http(config: Config, run: Run, env: dict, targets, processes: Proces
     cookie = f"sessionid={session}"
     script = OUT / "non200.lua"
     script.write_text(NON_200_SCRIPT)
-    pages = pages_for(targets)
+    pages = [
+        page for page in pages_for(targets)
+        if page.min_share is None or not config.pages or any(w in page.name.lower() for w in config.pages)
+    ]  # fmt: skip
     for page in pages:
         check_page(base + page.path, cookie=cookie if page.logged_in else "", expect=page.expect)
     say(f"all {len(pages)} pages answer 200 with their content; loading each for {config.duration} s "
@@ -696,6 +744,7 @@ def measure_all(run: Run, processes: Processes) -> None:
         "debug": False, "conn_max_age": int(env["CONN_MAX_AGE"]), "redis": config.redis_url,
         "cache": config.cache_url, "verify_rate_limit": env["VERIFY_RATE_LIMIT"],
         "import_rows": config.import_rows, "certificates": config.certificates, "reused_database": config.reuse,
+        "only": sorted(config.only), "pages": list(config.pages),
     }  # fmt: skip
     check_redis(config.redis_url)
     # The bench's cache database: pages cached from an earlier run's database must not be served.
@@ -719,10 +768,14 @@ def measure_all(run: Run, processes: Processes) -> None:
     targets = scenario.find_targets()
     run.settings["targets"] = dict(targets.__dict__)
     connections.close_all()
-    measure_http(config, run, env, targets, processes, port)
-    measure_audit(run, targets)
-    measure_import(config, run, queue)
-    measure_issuing(config, run, env, processes, queue)
+    if "pages" in config.only:
+        measure_http(config, run, env, targets, processes, port)
+    if "audit" in config.only:
+        measure_audit(run, targets)
+    if "import" in config.only:
+        measure_import(config, run, queue)
+    if "issuing" in config.only:
+        measure_issuing(config, run, env, processes, queue)
 
 
 if __name__ == "__main__":

@@ -7,4 +7,6 @@ class CertificatesConfig(AppConfig):
     verbose_name = _("Certificates")
 
     def ready(self) -> None:
-        from certificates import checks, receivers  # noqa: F401  (registers checks, connects receivers)
+        from certificates import checks, receivers, verify_cache  # noqa: F401  (registers checks, connects receivers)
+
+        verify_cache.connect()

@@ -115,6 +115,16 @@ class CertificateRequest(models.Model):
             # A reviewer's queue and certificate list: the association's certificate types, then
             # their requests by status and date (docs/performance.md).
             models.Index(fields=["type", "status", "requested_at"], name="request_type_queue"),
+            # The waiting queue oldest first, read in order and stopped after a page (the type
+            # filter checked per row); and every request newest first, the same read backwards.
+            # Without them PostgreSQL joins every matching request before sorting (seed_scale:
+            # 54 ms and 101 ms; with them 3 ms and 2 ms; docs/performance.md).
+            models.Index(
+                fields=["requested_at", "id"],
+                condition=Q(status__in=["requested", "under-review"]),
+                name="request_waiting_queue",
+            ),
+            models.Index(fields=["requested_at", "id"], name="request_newest"),
         ]
         constraints = [
             models.UniqueConstraint(

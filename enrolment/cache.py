@@ -208,8 +208,8 @@ def programme_page(*, slug: str) -> dict[str, Any] | None:
 
     def build() -> dict[str, Any] | None:
         try:
-            # On a miss only: this also reads the intakes, which the page reads fresh anyway.
-            programme = selectors.programme_for_page(slug=slug)
+            # The structure only: the intakes are read fresh by the page (programme_intakes).
+            programme = selectors.programme_body_for_page(slug=slug)
         except Programme.DoesNotExist:
             return None
         body = render_to_string(
@@ -239,3 +239,68 @@ def programme_intakes(*, programme_id: int) -> list[Intake]:
         intake.seats_left = max(intake.capacity - intake.seats_taken, 0)
         intake.open_now = intake.is_open(now)
     return intakes
+
+
+# --- Whole pages for anonymous visitors (ouc_portal.pagecache) ----------------------------------
+#
+# The catalogue, a programme's page and the API's programme list are stored whole for anonymous
+# visitors, under the catalogue version (any change to what they show) and, for the programme
+# page whose intakes show the seats left, the seats version too (any enrolment saved or deleted:
+# ``seats_changed``). Both kinds of entry end at the next intake boundary, when an intake opens
+# or closes by the clock.
+
+SEATS_KEY = "catalogue:seats"
+
+
+def seats_version() -> int:
+    version = cache.get(SEATS_KEY)
+    if version is None:
+        cache.add(SEATS_KEY, time.time_ns(), timeout=None)
+        version = cache.get(SEATS_KEY)
+    return int(version)
+
+
+def _bump_seats() -> None:
+    try:
+        cache.incr(SEATS_KEY)
+    except ValueError:
+        cache.add(SEATS_KEY, time.time_ns(), timeout=None)
+    except Exception:
+        logger.warning("catalogue cache: could not bump the seats version", exc_info=True)
+
+
+def seats_changed(*, using: str | None = None) -> None:
+    """The seats left of some intake may have changed: now, and again after the commit."""
+    _bump_seats()
+    transaction.on_commit(_bump_seats, using=using)
+
+
+def _page_max_age() -> int:
+    return settings.CATALOGUE_CACHE_SECONDS
+
+
+def _boundary_timestamp() -> float | None:
+    moment = next_intake_boundary()
+    return moment.timestamp() if moment is not None else None
+
+
+def _catalogue_version(request, kwargs) -> str:
+    return str(catalogue_version())
+
+
+def _programme_version(request, kwargs) -> str:
+    return f"{catalogue_version()}.{seats_version()}"
+
+
+def _page_policies():
+    from ouc_portal.pagecache import PagePolicy
+
+    common = {"max_age": _page_max_age, "valid_until": _boundary_timestamp}
+    return (
+        PagePolicy(name="catalogue", version=_catalogue_version, **common),
+        PagePolicy(name="programme", version=_programme_version, **common),
+        PagePolicy(name="api-programmes", version=_catalogue_version, vary_accept=True, **common),
+    )
+
+
+CATALOGUE_PAGE, PROGRAMME_PAGE, API_PROGRAMME_LIST = _page_policies()

@@ -103,12 +103,75 @@ def programme_for_page(*, slug: str, include_unpublished: bool = False) -> Progr
     ).get(slug=slug)
 
 
+def programme_body_for_page(*, slug: str) -> Programme:
+    """A published programme with its school and structure, for the catalogue cache's body of
+    its page: without the intakes, whose seat counts read every enrolment the programme ever had
+    (117 ms at seed_scale's 14,000 enrolments of one programme; docs/performance.md)."""
+    return (
+        Programme.objects.select_related("school")
+        .filter(status=ProgrammeStatus.PUBLISHED)
+        .prefetch_related(
+            Prefetch(
+                "groups",
+                queryset=RequirementGroup.objects.order_by("position", "pk").prefetch_related(
+                    Prefetch("memberships", queryset=GroupCourse.objects.select_related("course").order_by("course__code"))
+                ),
+            )
+        )
+        .get(slug=slug)
+    )
+
+
 def learner_enrolments(learner) -> QuerySet[Enrolment]:
     return (
         Enrolment.objects.filter(learner=learner)
         .select_related("intake__programme__school", "intake__centre")
         .order_by("-applied_at", "-pk")
     )
+
+
+def learner_dashboard_enrolments(learner) -> QuerySet[Enrolment]:
+    """The learner's enrolments as /me/ lists them: only the columns its cards show (the rows
+    of programmes and centres are wide; reading and converting them was most of the page's cost)."""
+    return (
+        Enrolment.objects.filter(learner=learner)
+        .select_related("intake__programme", "intake__centre")
+        .only(
+            "public_id", "status", "intake__year", "intake__season",
+            "intake__programme__name_en", "intake__programme__name_zh",
+            "intake__centre__name_en", "intake__centre__name_zh",
+        )  # fmt: skip
+        .order_by("-applied_at", "-pk")
+    )
+
+
+def learner_dashboard_results(learner) -> QuerySet[CourseResult]:
+    """The learner's results as /me/ lists them, newest first: only the columns it shows."""
+    return (
+        CourseResult.objects.filter(enrolment__learner=learner)
+        .select_related("course")
+        .only("score", "grade", "passed", "assessed_on", "course__code", "course__name_en", "course__name_zh")
+        .order_by("-assessed_on", "course__code")
+    )
+
+
+def learner_dashboard_fingerprint(learner) -> tuple:
+    """In one query, what moves whenever the learner's enrolments or results change: how many
+    enrolments and the last status change (every transition stamps ``status_changed_at``), how
+    many results and the last one's id (results are only ever added). Names of programmes,
+    intakes, centres and courses are the catalogue's (``enrolment.cache.catalogue_version``)."""
+    from django.db import connection
+
+    enrolment, result = Enrolment._meta.db_table, CourseResult._meta.db_table
+    mine = f"FROM {enrolment} WHERE {enrolment}.learner_id = %s"
+    results = f"FROM {result} INNER JOIN {enrolment} ON {enrolment}.id = {result}.enrolment_id WHERE {enrolment}.learner_id = %s"
+    sql = (  # Table names from the models' own _meta; the learner is a parameter.
+        f"SELECT (SELECT COUNT(*) {mine}), (SELECT MAX({enrolment}.status_changed_at) {mine}), "  # noqa: S608
+        f"(SELECT COUNT(*) {results}), (SELECT MAX({result}.id) {results})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [learner.pk] * 4)
+        return tuple(cursor.fetchone())
 
 
 def learner_results(learner) -> QuerySet[CourseResult]:

@@ -80,6 +80,9 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Anonymous GETs of public pages answered whole from the cache (ouc_portal/pagecache.py):
+    # after the language and the CSRF cookie are known, before sessions are read for the user.
+    "ouc_portal.pagecache.PublicPageCacheMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -133,7 +136,8 @@ if CACHE_URL and REDIS_URL and CACHE_URL == REDIS_URL:
 if CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis backend, sharing one client per pool (ouc_portal/redis_cache.py).
+            "BACKEND": "ouc_portal.redis_cache.SharedClientRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
         }

@@ -34,6 +34,8 @@ from django_ratelimit.core import get_usage
 from certificates.credentials import builders
 from certificates.links import absolute
 from certificates.models import Certificate, Transcript
+from certificates.verify_cache import VERIFY_PAGE
+from ouc_portal.pagecache import public_page
 
 RATE_GROUP = "certificates.verify"
 DEFAULT_RATE = "30/m"
@@ -52,7 +54,18 @@ def verify_rate() -> str:
 
 
 def lookup_limited(request: HttpRequest) -> int | None:
-    """Count one lookup by this client; the seconds to wait if it is over the limit, else None."""
+    """Count one lookup by this client; the seconds to wait if it is over the limit, else None.
+
+    Counted once per request: the page cache (``certificates.verify_cache``) asks before it
+    serves a stored page, and the view asks again only when the cache did not answer.
+    """
+    if hasattr(request, "_verify_lookup_wait"):
+        return request._verify_lookup_wait
+    request._verify_lookup_wait = _count_lookup(request)
+    return request._verify_lookup_wait
+
+
+def _count_lookup(request: HttpRequest) -> int | None:
     # A request without the client's address (a proxy that did not set RATELIMIT_IP_META_KEY's
     # header) shares one budget with every such request, rather than failing with a 500.
     key = "ip" if request.META.get(settings.RATELIMIT_IP_META_KEY) else (lambda group, r: "no-address")
@@ -289,6 +302,9 @@ def lookup(request: HttpRequest) -> HttpResponse:
     return render(request, "certificates/verify/lookup.html", {"form": form})
 
 
+# Anonymous visitors get the page whole from the cache (ouc_portal.pagecache) until anything it
+# shows changes (certificates.verify_cache); the lookup is counted either way.
+@public_page(VERIFY_PAGE)
 @require_safe
 @never_cache
 def page(request: HttpRequest, code: str) -> HttpResponse:

@@ -13,12 +13,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import SimpleLazyObject
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from creditbank import ledger, selectors, services
-from creditbank.audit import programme_audit
+from creditbank.audit import audit_page_body, programme_audit
 from creditbank.errors import CreditBankError
 from creditbank.forms import OutcomeSubmitForm, WhatIfForm
 from creditbank.models import LearningOutcome, OutcomeEvidence
@@ -119,10 +121,16 @@ def evidence_download(request: HttpRequest, public_id) -> FileResponse:
 @require_GET
 def audit(request: HttpRequest, public_id) -> HttpResponse:
     enrolment = _enrolment_or_404(_learner(request), public_id)
+    # The body comes from the cache while nothing it shows changed (creditbank.audit); the audit
+    # itself is computed only if something reads it.
     return render(
         request,
         "creditbank/learner/audit.html",
-        {"enrolment": enrolment, "audit": programme_audit(enrolment)},
+        {
+            "enrolment": enrolment,
+            "body": mark_safe(audit_page_body(enrolment, request=request)),  # noqa: S308 (our template's output)
+            "audit": SimpleLazyObject(lambda: programme_audit(enrolment)),
+        },
     )
 
 

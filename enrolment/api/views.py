@@ -17,6 +17,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
+from enrolment import cache as catalogue_cache
 from enrolment import selectors, services
 from enrolment.api import serializers
 from enrolment.forms import CatalogueForm
@@ -56,6 +57,8 @@ class ProgrammeViewSet(viewsets.ReadOnlyModelViewSet):
     schema = ErrorResponsesAutoSchema()
     lookup_field = "slug"
     filter_backends: list = []
+    # Anonymous requests of the list are answered whole from the cache (ouc_portal.pagecache).
+    page_cache_actions = {"list": catalogue_cache.API_PROGRAMME_LIST}
 
     def get_serializer_class(self):
         return serializers.ProgrammeDetailSerializer if self.action == "retrieve" else serializers.ProgrammeSerializer

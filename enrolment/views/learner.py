@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -21,11 +23,15 @@ from enrolment.forms import CatalogueForm, ProfileForm, WithdrawForm
 from enrolment.models import Enrolment, EnrolmentStatus, Intake, Learner
 from enrolment.selectors import CatalogueQuery
 from enrolment.services import EnrolmentError
+from ouc_portal.pagecache import cached_fragment, public_page
 from schools.models import LearningCentre
 
 CATALOGUE_PAGE_SIZE = 20
 
 
+# Anonymous visitors get the whole page from the cache (ouc_portal.pagecache), per language,
+# until the catalogue changes; signed-in people get it rendered, from the cached fragments.
+@public_page(catalogue_cache.CATALOGUE_PAGE)
 def programme_list(request: HttpRequest) -> HttpResponse:
     # The school and centre choices and the result cards come from the catalogue cache
     # (enrolment/cache.py), per language; the form is bound to this request's query string.
@@ -70,6 +76,7 @@ def _catalogue_page(query: CatalogueQuery, *, count: int, number: int) -> Page:
     return Page(selectors.catalogue(query)[start : start + CATALOGUE_PAGE_SIZE], number, paginator)
 
 
+@public_page(catalogue_cache.PROGRAMME_PAGE)
 def programme_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # The body (facts, description, structure) is cached per language; the intakes, open or
     # closed by the clock and with seats that every application changes, are read fresh.
@@ -131,14 +138,25 @@ def intake_apply(request: HttpRequest, public_id) -> HttpResponse:
 @login_required
 def my_dashboard(request: HttpRequest) -> HttpResponse:
     learner = _learner(request)
+    # The enrolments and results come from the cache while their fingerprint (one query) and the
+    # catalogue's names stay the same; the profile is read fresh with the learner.
+    records = cached_fragment(
+        "me",
+        (learner.pk, catalogue_cache.catalogue_version(), selectors.learner_dashboard_fingerprint(learner)),
+        lambda: render_to_string(
+            "enrolment/includes/my_dashboard_records.html",
+            {
+                "enrolments": selectors.learner_dashboard_enrolments(learner),
+                "results": selectors.learner_dashboard_results(learner)[:50],
+            },
+            request=request,
+        ),
+        timeout=settings.CATALOGUE_CACHE_SECONDS,
+    )
     return render(
         request,
         "enrolment/my_dashboard.html",
-        {
-            "learner": learner,
-            "enrolments": selectors.learner_enrolments(learner),
-            "results": selectors.learner_results(learner)[:50],
-        },
+        {"learner": learner, "records": mark_safe(records)},  # noqa: S308 (our own template's output)
     )
 
 
