@@ -347,6 +347,27 @@ def grow_certificates(scene: Scene, target: int) -> None:
     )  # fmt: skip
 
 
+def grow_tokens(scene: Scene, target: int) -> None:
+    """Partner-system API tokens of the reviewer's association, each with its service user."""
+    from schools.models import PartnerToken
+
+    missing = target - PartnerToken.objects.filter(association=scene.cast.association).count()
+    tag = scene.n()
+    users = User.objects.bulk_create(
+        [User(email=f"qc-token{tag}-{i}@partner-tokens.invalid", password="!", name=f"Token {i}")
+         for i in range(max(missing, 0))]
+    )  # fmt: skip
+    PartnerToken.objects.bulk_create(
+        [
+            PartnerToken(association=scene.cast.association, name=f"System {tag}-{i}", user=u,
+                         prefix=f"oucpt_q{tag}{i:07d}", key_digest=f"{tag:08d}{i:056d}",
+                         created_by=scene.cast.reviewer,
+                         revoked_at=NOW if i % 4 == 0 else None, revoked_by=scene.cast.reviewer if i % 4 == 0 else None)
+            for i, u in enumerate(users)
+        ]
+    )  # fmt: skip
+
+
 def grow_my_requests(scene: Scene, target: int) -> None:
     """The learner's certificate requests, each for its own type (one open request per type)."""
     learner = scene.cast.learner.learner
@@ -560,6 +581,9 @@ CASES: list[Case] = [
     # Partner-association reviewers.
     Case("review:queue", grow_review_queue, 11, user="reviewer", page_param="page"),
     Case("review:certificates", grow_certificates, 8, user="reviewer", page_param="page"),
+    Case("review:tokens", grow_tokens, 8, user="reviewer", page_param="page"),
+    Case("certificates-api:review-request-list", grow_review_queue, 8, user="reviewer", page_param="page"),
+    Case("certificates-api:review-certificate-list", grow_certificates, 8, user="reviewer", page_param="page"),
     # Credit-bank officers.
     Case("creditbank:home", grow_officer_queue, 7, user="credit_officer", page_param="page"),
     Case("creditbank:standard_list", grow_standards, 6, user="credit_officer"),

@@ -9,6 +9,7 @@ association's token is a 404, as everything of another association on the desk. 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -19,19 +20,26 @@ from certificates.token_forms import TokenCreateForm
 from certificates.views.review import reviewer_required
 from schools import tokens
 from schools.models import PartnerToken
+from schools.roles import roles_for
+
+TOKENS_PAGE_SIZE = 50
 
 
 @reviewer_required
 @require_GET
 def token_list(request: HttpRequest) -> HttpResponse:
-    rows = list(tokens.tokens_for(reviewer=request.user))
+    # Active tokens first, then the revoked ones, which only grow: a page at a time.
+    page = Paginator(tokens.tokens_for(reviewer=request.user), TOKENS_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    roles = roles_for(request.user)
     return render(
         request,
         "certificates/review/tokens.html",
         {
+            "page_obj": page,
             "active": [t for t in rows if t.revoked_at is None],
             "revoked": [t for t in rows if t.revoked_at is not None],
-            "several_associations": len({t.association_id for t in rows}) > 1,
+            "several_associations": roles.superuser or len(roles.association_ids) > 1,
         },
     )
 

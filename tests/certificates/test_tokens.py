@@ -166,6 +166,24 @@ def test_the_list_shows_this_associations_tokens_only(client, cast, made):
     assert "Partner records sync" in page and "Coal records" in page
 
 
+def test_the_list_is_paginated_active_tokens_first(client, cast):
+    from certificates.views.tokens import TOKENS_PAGE_SIZE
+
+    revoked = [factories.partner_token(association=cast.association, name=f"Old system {i:02d}")
+               for i in range(TOKENS_PAGE_SIZE)]  # fmt: skip
+    for made in revoked:
+        tokens.partner_token_revoke(token=made.token, revoked_by=cast.reviewer)
+    live = factories.partner_token(association=cast.association, name="Live system")
+    client.force_login(cast.reviewer)
+    first = client.get(reverse("review:tokens")).content.decode()
+    assert "Live system" in first and "Page 1 of 2" in first
+    assert first.count("Old system") == TOKENS_PAGE_SIZE - 1
+    second = client.get(reverse("review:tokens"), {"page": 2}).content.decode()
+    assert "Live system" not in second and second.count("Old system") == 1
+    assert "No active token" not in second  # the active tokens were on the first page
+    assert live.token.prefix in first
+
+
 def test_the_desk_links_to_the_tokens(client, cast):
     client.force_login(cast.reviewer)
     assert reverse("review:tokens") in client.get(reverse("review:queue")).content.decode()
