@@ -13,6 +13,7 @@ Exit status 0 when the bench ran, whatever the verdicts; 1 when it could not mea
 Settings (environment): BENCH_LEARNERS (100000), BENCH_DURATION (10 s per URL),
 BENCH_CONNECTIONS (8), BENCH_WARMUP (2 s), BENCH_DATABASE_URL, BENCH_REUSE (0), BENCH_WORKERS and
 BENCH_THREADS (gunicorn), BENCH_IMPORT_ROWS (100000), BENCH_CERTIFICATES (100),
+BENCH_WORKER_CONCURRENCY (2: the issuing worker's processes, as docker-compose.yml's worker-long),
 BENCH_REDIS_URL / BENCH_CACHE_URL (Redis databases 12 and 13), BENCH_PASSWORD (the seeded one),
 BENCH_ONLY (comma-separated parts to run: pages, audit, import, issuing; default all) and
 BENCH_PAGES (comma-separated words; only the pages whose name holds one, the floor always).
@@ -98,6 +99,7 @@ class Config:
     max_requests: int
     import_rows: int
     certificates: int
+    worker_concurrency: int
     redis_url: str
     cache_url: str
     password: str
@@ -129,6 +131,8 @@ class Config:
             max_requests=_int_env("BENCH_MAX_REQUESTS", 0, minimum=0),
             import_rows=_int_env("BENCH_IMPORT_ROWS", 100_000),
             certificates=_int_env("BENCH_CERTIFICATES", 100),
+            # The issuing worker's processes: 2, as docker-compose.yml's worker-long (one worker).
+            worker_concurrency=_int_env("BENCH_WORKER_CONCURRENCY", 2),
             redis_url=os.environ.get("BENCH_REDIS_URL", "").strip() or "redis://127.0.0.1:6379/12",
             cache_url=os.environ.get("BENCH_CACHE_URL", "").strip() or "redis://127.0.0.1:6379/13",
             password=os.environ.get("BENCH_PASSWORD", "").strip() or "ouc-demo-2026",
@@ -602,9 +606,12 @@ def measure_issuing(config: Config, run: Run, env: dict, processes: Processes, q
     queues = [queue, env["CELERY_LONG_QUEUE"]]
     for name in queues:
         _purge_queue(name)
-    say(f"one Celery worker (solo pool) on queues {', '.join(queues)}")
+    pool = "solo pool" if config.worker_concurrency == 1 else f"prefork pool, {config.worker_concurrency} processes"
+    say(f"one Celery worker ({pool}, as docker-compose.yml's worker-long) on queues {', '.join(queues)}")
     worker = processes.start(
-        "celery worker", celery_worker_command(queues=queues, hostname=hostname), env=env, cwd=ROOT,
+        "celery worker",
+        celery_worker_command(queues=queues, hostname=hostname, concurrency=config.worker_concurrency),
+        env=env, cwd=ROOT,
         log_path=OUT / "worker.log",
     )  # fmt: skip
     deadline = time.monotonic() + 90
@@ -621,7 +628,7 @@ def measure_issuing(config: Config, run: Run, env: dict, processes: Processes, q
         _purge_queue(name)
     note = "" if figures["certificates"] >= 100 else f"{figures['certificates']} certificates, not 100"
     run.measures.append(
-        report.Measure(f"issuing {figures['certificates']} certificates, 1 worker", figures["per_s"],
+        report.Measure(f"issuing {figures['certificates']} certificates, 1 worker ({config.worker_concurrency} processes)", figures["per_s"],
                        "certificates/s", report.ISSUE_MIN_PER_S, False, figures, note)
     )  # fmt: skip
     say(f"issuing: {figures['certificates']} in {figures['seconds']:.1f} s ({figures['per_s']:.1f}/s)")

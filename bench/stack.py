@@ -136,10 +136,12 @@ def gunicorn_command(
     ]  # fmt: skip
 
 
-def celery_worker_command(*, queues: list[str], hostname: str) -> list[str]:
-    """One Celery worker process (solo pool, one task at a time) on the bench's own queues."""
+def celery_worker_command(*, queues: list[str], hostname: str, concurrency: int = 2) -> list[str]:
+    """One Celery worker on the bench's own queues, as docker-compose.yml runs ``worker-long``:
+    the prefork pool with ``concurrency`` processes (1: the solo pool, one task at a time)."""
+    pool = ["--pool=solo", "--concurrency=1"] if concurrency == 1 else ["--pool=prefork", f"--concurrency={concurrency}"]
     return [
         sys.executable, "-m", "celery", "-A", "ouc_portal", "worker",
-        "--pool=solo", "--concurrency=1", "-Q", ",".join(queues), "-n", hostname,
+        *pool, "-Q", ",".join(queues), "-n", hostname,
         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=WARNING",
     ]  # fmt: skip
