@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import smtplib
 
 from celery import shared_task
 from django.conf import settings
@@ -16,13 +15,11 @@ from django.utils import translation
 from certificates import services
 from certificates.errors import CertificateError
 from certificates.models import Certificate, Transcript
+from ouc_portal.outbox.policy import mail_retry
 
 logger = logging.getLogger(__name__)
 # Worth another try: the database or the file store was briefly away.
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError, OSError)
-MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError)
-# An SMTP server that is away is retried with a capped, jittered backoff (settings: MAIL_*).
-MAIL_MAX_RETRIES = 8 if settings.MAIL_MAX_RETRIES is None else settings.MAIL_MAX_RETRIES
 
 
 def _backoff(retries: int) -> int:
@@ -85,10 +82,8 @@ def _bilingual(template: str, context: dict) -> tuple[str, str]:
     return subject, "\n\n----\n\n".join(parts)
 
 
-@shared_task(
-    autoretry_for=MAIL_ERRORS, retry_backoff=True, retry_backoff_max=settings.MAIL_RETRY_BACKOFF_MAX,
-    max_retries=MAIL_MAX_RETRIES, name="certificates.send_certificate_issued",
-)
+# An SMTP server that is away is retried for hours (settings: MAIL_*; ouc_portal/outbox/policy.py).
+@shared_task(**mail_retry(), name="certificates.send_certificate_issued")
 def send_certificate_issued(certificate_id: int) -> str:
     """Tell the learner the certificate is issued, with the links to download and to share it."""
     certificate = (
@@ -110,10 +105,8 @@ def send_certificate_issued(certificate_id: int) -> str:
     return "sent"
 
 
-@shared_task(
-    autoretry_for=MAIL_ERRORS, retry_backoff=True, retry_backoff_max=settings.MAIL_RETRY_BACKOFF_MAX,
-    max_retries=MAIL_MAX_RETRIES, name="certificates.send_transcript_ready",
-)
+# An SMTP server that is away is retried for hours (settings: MAIL_*; ouc_portal/outbox/policy.py).
+@shared_task(**mail_retry(), name="certificates.send_transcript_ready")
 def send_transcript_ready(transcript_id: int) -> str:
     """Tell the learner the transcript they asked for is ready."""
     transcript = Transcript.objects.select_related("learner__user").filter(pk=transcript_id).first()

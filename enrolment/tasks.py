@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import logging
-import smtplib
 
 from celery import shared_task
 from django.conf import settings
@@ -10,18 +9,13 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from enrolment.models import EnrolmentStatusChange
+from ouc_portal.outbox.policy import mail_retry
 
 logger = logging.getLogger(__name__)
-# An SMTP server that is away is retried with a capped, jittered backoff (settings: MAIL_*).
-MAIL_MAX_RETRIES = 5 if settings.MAIL_MAX_RETRIES is None else settings.MAIL_MAX_RETRIES
 
 
-@shared_task(
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=True,
-    retry_backoff_max=settings.MAIL_RETRY_BACKOFF_MAX,
-    max_retries=MAIL_MAX_RETRIES,
-)
+# An SMTP server that is away is retried for hours (settings: MAIL_*; ouc_portal/outbox/policy.py).
+@shared_task(**mail_retry())
 def send_enrolment_status_email(change_id: int) -> str:
     """Tell the learner their enrolment changed state (one email per history row)."""
     change = (

@@ -260,11 +260,13 @@ else:
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "OUC Industry Schools <noreply@ouchn.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Mail tasks retry an SMTP server that is away with an exponential, jittered backoff capped at
-# MAIL_RETRY_BACKOFF_MAX seconds; MAIL_MAX_RETRIES (unset: each task's own) bounds the tries
-# before the task is marked failed in the outbox, for staff to send again.
-MAIL_RETRY_BACKOFF_MAX = env_int("MAIL_RETRY_BACKOFF_MAX", 600, minimum=1, maximum=86_400)
-MAIL_MAX_RETRIES = env_int("MAIL_MAX_RETRIES", None, minimum=0, maximum=100)
+# Mail tasks retry an SMTP server that is away with an exponential, fully jittered backoff: the
+# n-th wait is random up to MAIL_RETRY_BACKOFF * 2**n seconds, capped at MAIL_RETRY_BACKOFF_MAX;
+# after MAIL_MAX_RETRIES retries the task is marked failed in the outbox, for staff to send again.
+# The defaults keep trying for about three hours (at most six): docs/operations.md.
+MAIL_RETRY_BACKOFF = env_int("MAIL_RETRY_BACKOFF", 60, minimum=1, maximum=3600)
+MAIL_RETRY_BACKOFF_MAX = env_int("MAIL_RETRY_BACKOFF_MAX", 1800, minimum=1, maximum=86_400)
+MAIL_MAX_RETRIES = env_int("MAIL_MAX_RETRIES", 16, minimum=0, maximum=100)
 
 # --- Languages --------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -39,12 +39,20 @@ class StateFilter(admin.SimpleListFilter):
 
 @admin.register(OutboxTask)
 class OutboxTaskAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "task", "args", "state", "publish_attempts", "retries", "retry_error",
+    list_display = ("created_at", "task", "arguments", "state", "publish_attempts", "retries", "retry_error",
                     "failed_at", "failure")  # fmt: skip
     list_filter = (StateFilter, "task")
     search_fields = ("task", "failure", "last_error", "retry_error")
     show_full_result_count = False
-    readonly_fields = [f.name for f in OutboxTask._meta.fields]
+    # The arguments through ``arguments``, which hides those of a row that holds a secret.
+    readonly_fields = ["arguments"] + [f.name for f in OutboxTask._meta.fields if f.name not in ("args", "kwargs")]
+    exclude = ("args", "kwargs")
+
+    @admin.display(description=_("arguments"))
+    def arguments(self, row: OutboxTask) -> str:
+        if row.sensitive:
+            return _("hidden: an account email with its confirmation key or link")
+        return f"{tuple(row.args)} {row.kwargs}" if row.kwargs else str(tuple(row.args))
     actions = ["send_again_action"]
 
     # Only failed tasks, and tasks waiting for the broker or lost with it, are sent (services.

@@ -25,6 +25,9 @@ class OutboxTask(models.Model):
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
     failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
     failure = models.TextField(_("failure"), blank=True)
+    # The arguments hold a secret (an account email rendered with its confirmation key or reset
+    # link): never shown or logged, and blanked once the task is done (services.mark_done).
+    sensitive = models.BooleanField(_("holds a secret"), default=False)
 
     class Meta:
         verbose_name = _("queued task")
@@ -40,7 +43,7 @@ class OutboxTask(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.task}{tuple(self.args)}"
+        return f"{self.task}(…)" if self.sensitive else f"{self.task}{tuple(self.args)}"
 
     @property
     def celery_id(self) -> str:

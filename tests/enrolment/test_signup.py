@@ -15,7 +15,7 @@ from enrolment.models import Learner
 from ouc_portal.accounts.models import User
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager")]  # allauth mails via the outbox
 
 PASSWORD = "Granite-Lathe-7319-spindle"
 CONFIRM_LINK = re.compile(r"https?://[^\s]+/accounts/confirm-email/([^/\s]+)/")

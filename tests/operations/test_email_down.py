@@ -13,10 +13,12 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
+import re
 from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
+from allauth.account.models import EmailAddress
 from celery.signals import task_retry, task_success
 from django.test import Client
 from django.urls import reverse
@@ -24,6 +26,7 @@ from django.utils import timezone, translation
 
 from certificates.models import Certificate, RequestStatus
 from enrolment.models import Enrolment, EnrolmentStatus
+from ouc_portal.accounts.models import User
 from ouc_portal.audit.models import AuditEvent
 from ouc_portal.celery import app
 from ouc_portal.outbox.models import OutboxTask
@@ -32,6 +35,10 @@ from tests.conftest import CeleryWorker, long_queue_for, start_celery_worker, us
 from tests.operations.smtp_sink import SmtpSink
 
 CERTIFICATE_EMAIL = "certificates.send_certificate_issued"
+ACCOUNT_EMAIL = "accounts.send_rendered_email"
+PASSWORD = "Granite-Lathe-7319-spindle"
+CONFIRM_PATH = re.compile(r"https?://[^\s]+(/accounts/confirm-email/[^/\s]+/)")
+RESET_PATH = re.compile(r"https?://[^\s]+(/accounts/password/reset/key/[^\s]+/)")
 ENROLMENT_EMAIL = "enrolment.tasks.send_enrolment_status_email"
 # Enough retries, one second apart at most, to outlast any outage these tests make.
 OUTLASTS_THE_OUTAGE = 60
@@ -42,7 +49,9 @@ def mail_worker(base, queue: str, sink: SmtpSink, *, max_retries: int) -> Iterat
     """A worker whose mail goes to ``sink`` by SMTP; this process queues to it meanwhile."""
     long_queue = long_queue_for(queue)
     previous = app.conf.task_default_queue
-    extra_env = {**sink.env, "MAIL_RETRY_BACKOFF_MAX": "1", "MAIL_MAX_RETRIES": str(max_retries)}
+    extra_env = {
+        **sink.env, "MAIL_RETRY_BACKOFF": "1", "MAIL_RETRY_BACKOFF_MAX": "1", "MAIL_MAX_RETRIES": str(max_retries)
+    }  # fmt: skip
     with start_celery_worker(
         [queue, long_queue], hostname=f"{queue}@pytest", base=base, long_queue=long_queue, extra_env=extra_env
     ) as worker:
@@ -255,6 +264,91 @@ def test_an_email_that_gives_up_is_marked_failed_and_staff_send_it_again_once(
         assert after.request.status == RequestStatus.ISSUED
 
 
+def account_email(predicate):
+    """The outbox row of an account email (allauth's, through the outbox) once ``predicate`` holds."""
+
+    def condition() -> OutboxTask | None:
+        row = OutboxTask.objects.filter(task=ACCOUNT_EMAIL).order_by("pk").last()
+        return row if row is not None and predicate(row) else None
+
+    return condition
+
+
+def retrying_and_kept(row: OutboxTask) -> bool:
+    return row.retries >= 1
+
+
+def sent_and_blanked(row: OutboxTask) -> bool:
+    return row.done_at is not None
+
+
+def body(received) -> str:
+    return received.message.get_body(("plain",)).get_content()
+
+
+@pytest.mark.needs_services
+@pytest.mark.django_db(transaction=True)
+def test_a_sign_up_while_smtp_is_down_succeeds_and_its_confirmation_follows_and_confirms(sink, patient_worker):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(
+        reverse("account_signup"), {"email": "zhao.lei@example.org", "password1": PASSWORD, "password2": PASSWORD}
+    )
+    # The request answers as ever, whatever the mail server does; the account is there.
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
+    user = User.objects.get(email="zhao.lei@example.org")
+    assert not EmailAddress.objects.get(user=user).verified
+
+    row = wait_for(account_email(retrying_and_kept), "the confirmation email retried", patient_worker)
+    assert "ConnectionRefusedError" in row.retry_error and state(row) == "Retrying"
+    assert row.sensitive and row.failed_at is None and sink.received == []
+    link = CONFIRM_PATH.search(row.args[0]["body"]).group(1)
+
+    sink.start()
+    row = wait_for(account_email(sent_and_blanked), "the confirmation email sent", patient_worker)
+    # Sent: the outbox forgets the message and its key.
+    assert row.args == [] and row.kwargs == {} and state(row) == "Done"
+    # The confirmation, once (the welcome email, the portal's own, follows on its own row).
+    [received] = [r for r in sink.received if "Confirm" in r.message["Subject"]]
+    assert received.recipients == ["zhao.lei@example.org"]
+    assert received.message["Subject"] == "[OUC] Please Confirm Your Email Address"
+    assert CONFIRM_PATH.search(body(received)).group(1) == link
+    # Never in the worker's log.
+    assert link not in patient_worker.log()
+
+    # The link in the email confirms the address.
+    assert client.post(link).status_code == 302
+    assert EmailAddress.objects.get(user=user).verified
+
+
+@pytest.mark.needs_services
+@pytest.mark.django_db(transaction=True)
+def test_a_password_reset_while_smtp_is_down_is_answered_and_its_link_follows_and_works(sink, patient_worker):
+    user = factories.UserFactory(email="lin.tao@example.org", password=PASSWORD)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(reverse("account_reset_password"), {"email": "lin.tao@example.org"})
+    assert response.status_code == 302
+
+    row = wait_for(account_email(retrying_and_kept), "the reset email retried", patient_worker)
+    assert "ConnectionRefusedError" in row.retry_error and sink.received == []
+
+    sink.start()
+    row = wait_for(account_email(sent_and_blanked), "the reset email sent", patient_worker)
+    assert row.args == []
+    [received] = sink.received
+    assert received.recipients == ["lin.tao@example.org"]
+    link = RESET_PATH.search(body(received)).group(1)
+    assert link not in patient_worker.log()
+
+    response = client.get(link, follow=True)
+    assert response.status_code == 200
+    new_password = "Another-Strong-Pass-4471"
+    response = client.post(response.redirect_chain[-1][0], {"password1": new_password, "password2": new_password})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password(new_password)
+
+
 # --- The outbox's bookkeeping of what the worker reports, without the stack --------------------
 
 
@@ -329,13 +423,19 @@ def test_send_again_sends_only_what_no_worker_holds(mail_row, eager):
 def test_mail_retries_keep_their_production_defaults_unless_set():
     from certificates.tasks import send_certificate_issued, send_transcript_ready
     from enrolment.tasks import send_enrolment_status_email
-    from ouc_portal.accounts.tasks import send_welcome_email
+    from ouc_portal.accounts.tasks import send_rendered_email, send_welcome_email
+    from ouc_portal.outbox.policy import MAIL_ERRORS, retry_span
 
-    if any(name in os.environ for name in ("MAIL_MAX_RETRIES", "MAIL_RETRY_BACKOFF_MAX")):
+    if any(name in os.environ for name in ("MAIL_MAX_RETRIES", "MAIL_RETRY_BACKOFF_MAX", "MAIL_RETRY_BACKOFF")):
         pytest.fail("this run sets MAIL_* itself: the defaults cannot be checked")
-    assert [(t.max_retries, t.retry_backoff_max) for t in (send_certificate_issued, send_transcript_ready)] == [
-        (8, 600), (8, 600),
-    ]  # fmt: skip
-    assert [(t.max_retries, t.retry_backoff_max) for t in (send_enrolment_status_email, send_welcome_email)] == [
-        (5, 600), (5, 600),
-    ]  # fmt: skip
+    mail_tasks = (
+        send_certificate_issued, send_transcript_ready, send_enrolment_status_email, send_welcome_email,
+        send_rendered_email,
+    )  # fmt: skip
+    assert {
+        (t.retry_backoff, t.retry_backoff_max, t.max_retries, t.retry_jitter, t.autoretry_for) for t in mail_tasks
+    } == {(60, 1800, 16, True, MAIL_ERRORS)}
+    # An outage of hours is outlasted: three hours of trying on average, about six at most
+    # (each wait is random up to its bound: Celery's full jitter).
+    expected, longest = retry_span(backoff=60, backoff_max=1800, max_retries=16)
+    assert (round(expected / 60), round(longest / 60)) == (180, 361)

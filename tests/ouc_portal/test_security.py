@@ -304,7 +304,7 @@ def test_sign_ups_from_one_address_answer_429_after_the_limit(client):
 
 
 @pytest.mark.django_db
-def test_password_resets_for_one_address_answer_429_after_the_limit(client, mailoutbox):
+def test_password_resets_for_one_address_answer_429_after_the_limit(client, mailoutbox, eager):
     factories.UserFactory(email="sun.li@example.org", password=PASSWORD)
     url = reverse("account_reset_password")
     allowed = rate_amount("reset_password", "key")
