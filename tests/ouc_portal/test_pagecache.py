@@ -243,6 +243,31 @@ def test_the_redis_cache_shares_one_client_per_pool(settings):
     assert cache.get("shared-client") == 1 and cache.incr("shared-client") == 2
 
 
+def test_new_cache_instances_open_no_new_connections(settings):
+    """Every test overrides CACHES (a key prefix of its own): each override makes a new backend
+    instance, and they must share the process's pool, or a long run exhausts Redis's clients."""
+    if not settings.REDIS_URL:
+        pytest.skip("no REDIS_URL: the cache is in memory")
+    import copy
+    import uuid
+
+    from django.core.cache import caches
+
+    def connections() -> int:
+        return caches["default"]._cache.get_client(write=True).info("clients")["connected_clients"]
+
+    caches["default"].set("warm", 1, 10)
+    before = connections()
+    for _ in range(30):
+        changed = copy.deepcopy(settings.CACHES)
+        changed["default"]["KEY_PREFIX"] = f"instances:{uuid.uuid4().hex}"
+        settings.CACHES = changed
+        caches["default"].set("k", 1, 10)
+        assert caches["default"].get("k") == 1
+    # Other processes (a worker, another test run) may connect meanwhile: allow a few, not 30.
+    assert connections() - before < 10
+
+
 def test_a_superseded_transcript_shows_superseded_at_once(client, cast, eager, django_capture_on_commit_callbacks,
                                                           monkeypatch, settings, tmp_path, accredited):  # fmt: skip
     from tests.certificates.test_credentials import build_transcript
