@@ -21,6 +21,7 @@ from django.utils.translation import pgettext_lazy
 
 from certificates import selectors
 from certificates.models import RequestStatus, ReviewBatch
+from ouc_portal.validators import REASON_MAX, PlainTextFormMixin
 
 R = RequestStatus
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
@@ -245,7 +246,7 @@ class UUIDListField(forms.Field):
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
-class BulkDecisionForm(forms.Form):
+class BulkDecisionForm(PlainTextFormMixin, forms.Form):
     """A bulk decision from the queue: the ticked requests, or every waiting request that matches
     the queue's filter; then, on the confirmation page, the same again with ``confirmed``."""
 
@@ -277,7 +278,7 @@ class BulkDecisionForm(forms.Form):
     reason = forms.CharField(
         label=_("Note (optional; the learners see it)"),
         required=False,
-        max_length=2000,
+        max_length=REASON_MAX,
         widget=TEXTAREA,
     )
 
@@ -301,19 +302,19 @@ class BulkDecisionForm(forms.Form):
             )
 
 
-class ApproveForm(forms.Form):
+class ApproveForm(PlainTextFormMixin, forms.Form):
     reason = forms.CharField(
         label=_("Note (optional; the learner sees it)"),
         required=False,
-        max_length=2000,
+        max_length=REASON_MAX,
         widget=TEXTAREA,
     )
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(PlainTextFormMixin, forms.Form):
     # Stripped by the field: a reason of blanks is no reason.
     reason = forms.CharField(
-        label=_("Reason (the learner sees it)"), max_length=2000, widget=TEXTAREA
+        label=_("Reason (the learner sees it)"), max_length=REASON_MAX, widget=TEXTAREA
     )
 
     def __init__(self, *args, required_message=None, label=None, **kwargs):

@@ -6,10 +6,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from certificates import selectors
+from ouc_portal.validators import PlainTextFormMixin
 from schools.tokens import NAME_MAX_LENGTH
 
 
-class TokenCreateForm(forms.Form):
+class TokenCreateForm(PlainTextFormMixin, forms.Form):
     # Stripped by the field: a name of blanks is no name.
     name = forms.CharField(
         label=_("Name"),

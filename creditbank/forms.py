@@ -11,6 +11,7 @@ from creditbank.errors import CreditBankError
 from creditbank.evidence import check_evidence
 from creditbank.models import OutcomeKind, RecognitionStandard
 from enrolment.models import QF_LEVELS
+from ouc_portal.validators import PlainTextFormMixin
 from schools.models import PartnerAssociation
 
 MAX_EVIDENCE_FILES = 5
@@ -54,7 +55,7 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
-class OutcomeSubmitForm(forms.Form):
+class OutcomeSubmitForm(PlainTextFormMixin, forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind"),
         choices=[(value, label) for value, label in OutcomeKind.choices if value != OutcomeKind.COURSE_RESULT],

@@ -25,14 +25,14 @@ from creditbank.models import (
 )
 from enrolment.models import QF_LEVELS, Course, Programme, ProgrammeStatus, RequirementGroup
 from ouc_portal.i18n import pick
+from ouc_portal.validators import LONG_TEXT_MAX, REASON_MAX, PlainTextFormMixin
 from schools.models import PartnerAssociation
 
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
 QUEUE_WAITING = "waiting"
 # What an officer writes: a reason the learner reads (as certificates' reviewers have), and the
 # criteria of a standard. The database takes any length; a megabyte pasted by mistake is refused.
-REASON_MAX = 2000
-CRITERIA_MAX = 10_000
+CRITERIA_MAX = LONG_TEXT_MAX
 
 
 class DateInput(forms.DateInput):
@@ -99,7 +99,7 @@ class QueueFilterForm(forms.Form):
 # --- Decisions on one outcome -----------------------------------------------------------------
 
 
-class AccreditForm(forms.Form):
+class AccreditForm(PlainTextFormMixin, forms.Form):
     standard = forms.ModelChoiceField(
         label=_("Recognition standard"),
         queryset=RecognitionStandard.objects.none(),
@@ -125,7 +125,7 @@ class AccreditForm(forms.Form):
         self.fields["standard"].label_from_instance = standard_label
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(PlainTextFormMixin, forms.Form):
     # Stripped by the field: a reason of blanks is no reason.
     reason = forms.CharField(
         label=_("Reason (the learner sees it)"), max_length=REASON_MAX, widget=TEXTAREA
@@ -152,7 +152,7 @@ def outcome_kinds_field() -> forms.MultipleChoiceField:
     )
 
 
-class StandardForm(forms.ModelForm):
+class StandardForm(PlainTextFormMixin, forms.ModelForm):
     """Create a standard (version 1), or correct one no accreditation or rule uses yet."""
 
     outcome_kinds = outcome_kinds_field()
@@ -194,7 +194,7 @@ class StandardForm(forms.ModelForm):
             self.fields["accepted_bodies"].initial = list(self.instance.accepted_bodies.all())
 
 
-class StandardNewVersionForm(forms.Form):
+class StandardNewVersionForm(PlainTextFormMixin, forms.Form):
     """The next version of a standard: when it starts, and its terms (prefilled with the current)."""
 
     effective_from = forms.DateField(
@@ -246,7 +246,7 @@ def next_start(current_from: datetime.date) -> datetime.date:
 # --- Conversion rules -------------------------------------------------------------------------
 
 
-class RuleForm(forms.ModelForm):
+class RuleForm(PlainTextFormMixin, forms.ModelForm):
     """Create a conversion rule (version 1), or correct one no conversion used yet.
 
     The courses list is grouped by programme; the service refuses a course that is not in the
@@ -317,7 +317,7 @@ def course_choices_by_programme(programmes) -> list:
     return [(labels[pk], options) for pk, options in groups.items() if options]
 
 
-class RuleNewVersionForm(forms.Form):
+class RuleNewVersionForm(PlainTextFormMixin, forms.Form):
     effective_from = forms.DateField(
         label=_("New version in force from"),
         widget=DateInput(),
@@ -360,7 +360,7 @@ def outcome_label(outcome: LearningOutcome) -> str:
     }
 
 
-class ConversionApplyForm(forms.Form):
+class ConversionApplyForm(PlainTextFormMixin, forms.Form):
     outcome = forms.ModelChoiceField(
         label=_("Accredited outcome"),
         queryset=LearningOutcome.objects.none(),
@@ -399,7 +399,7 @@ def rule_label(rule: ConversionRule) -> str:
     }  # fmt: skip
 
 
-class TransferApplyForm(forms.Form):
+class TransferApplyForm(PlainTextFormMixin, forms.Form):
     outcome = forms.ModelChoiceField(
         label=_("Accredited outcome"),
         queryset=LearningOutcome.objects.none(),

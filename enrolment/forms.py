@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enrolment.models import QF_LEVELS, DeliveryMode, Learner, ProgrammeKind
 from enrolment.selectors import SORTS, CatalogueQuery
+from ouc_portal.validators import PlainTextFormMixin
 from schools.models import Industry, IndustrySchool, LearningCentre
 from schools.regions import Province
 
@@ -71,7 +72,9 @@ class CatalogueForm(forms.Form):
         )
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(PlainTextFormMixin, forms.ModelForm):
+    # clean_phone takes ASCII digits only, and says so in words a learner knows.
+    plain_text_exempt = ("phone",)
     consent = forms.BooleanField(
         label=_("I have read and agree to the privacy notice"),
         required=True,
@@ -106,5 +109,5 @@ class ProfileForm(forms.ModelForm):
         return phone
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(PlainTextFormMixin, forms.Form):
     reason = forms.CharField(label=_("Reason (optional)"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3}))

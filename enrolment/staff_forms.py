@@ -12,14 +12,13 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from enrolment.models import Course, EnrolmentStatus, Intake, Programme, RequirementGroup
+from ouc_portal.validators import LONG_TEXT_MAX, PlainTextFormMixin
 from schools.models import LearningCentre
 
 S = EnrolmentStatus
 TEXTAREA = forms.Textarea(attrs={"rows": 4})
-# Long texts of the catalogue (descriptions, outcomes, entry requirements): the database takes any
-# length, a page does not. Far beyond what a real description needs (the seeds' longest is a few
-# hundred characters); a megabyte pasted by mistake is refused by the field, not stored.
-LONG_TEXT_MAX = 10_000
+# Long texts of the catalogue (descriptions, outcomes, entry requirements) are limited to
+# LONG_TEXT_MAX (ouc_portal.validators), as they are in the API.
 
 
 def limit_length(form: forms.BaseForm, names, limit: int = LONG_TEXT_MAX) -> None:
@@ -51,7 +50,7 @@ def add_service_error(form: forms.Form, exc: ValidationError, *, field: str | No
 # --- Programmes, courses, structure ---------------------------------------------------------------
 
 
-class ProgrammeForm(forms.ModelForm):
+class ProgrammeForm(PlainTextFormMixin, forms.ModelForm):
     class Meta:
         model = Programme
         fields = [
@@ -94,7 +93,7 @@ class ProgrammeForm(forms.ModelForm):
         limit_length(self, self.LONG_TEXTS)
 
 
-class CourseForm(forms.ModelForm):
+class CourseForm(PlainTextFormMixin, forms.ModelForm):
     class Meta:
         model = Course
         fields = [
@@ -125,7 +124,7 @@ class CourseForm(forms.ModelForm):
         return code
 
 
-class GroupForm(forms.ModelForm):
+class GroupForm(PlainTextFormMixin, forms.ModelForm):
     class Meta:
         model = RequirementGroup
         fields = ["name_en", "name_zh", "kind", "min_credits", "position"]
@@ -142,7 +141,7 @@ class GroupForm(forms.ModelForm):
         return cleaned
 
 
-class GroupCourseForm(forms.Form):
+class GroupCourseForm(PlainTextFormMixin, forms.Form):
     course = forms.ModelChoiceField(
         label=_("Course"), queryset=Course.objects.none(), to_field_name="code"
     )
@@ -158,7 +157,7 @@ class GroupCourseForm(forms.Form):
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
-class IntakeForm(forms.ModelForm):
+class IntakeForm(PlainTextFormMixin, forms.ModelForm):
     opens_at = forms.DateTimeField(
         label=_("Applications open"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
@@ -240,7 +239,7 @@ class QueueFilterForm(forms.Form):
         return intake, (None if status == ALL_STATUSES else status)
 
 
-class BulkDecisionForm(forms.Form):
+class BulkDecisionForm(PlainTextFormMixin, forms.Form):
     decision = forms.ChoiceField(
         label=_("Decision"),
         choices=[
@@ -276,7 +275,7 @@ class BulkDecisionForm(forms.Form):
         return cleaned
 
 
-class EnrolmentActionForm(forms.Form):
+class EnrolmentActionForm(PlainTextFormMixin, forms.Form):
     """One staff action on one enrolment; rejecting and withdrawing need a reason."""
 
     ACTIONS = {
@@ -320,7 +319,7 @@ class EnrolmentActionForm(forms.Form):
 # --- Results --------------------------------------------------------------------------------------
 
 
-class ResultsCourseForm(forms.Form):
+class ResultsCourseForm(PlainTextFormMixin, forms.Form):
     course = forms.ModelChoiceField(
         label=_("Course"),
         queryset=Course.objects.none(),
@@ -334,7 +333,7 @@ class ResultsCourseForm(forms.Form):
         self.fields["course"].label_from_instance = lambda c: f"{c.code} {c.name}"
 
 
-class CourseResultsForm(forms.Form):
+class CourseResultsForm(PlainTextFormMixin, forms.Form):
     """Score and date inputs for each learner of an intake in one course (empty rows are skipped)."""
 
     assessed_on = forms.DateField(
@@ -412,7 +411,7 @@ CSV_CONTENT_TYPES = frozenset(
 )
 
 
-class ResultsUploadForm(forms.Form):
+class ResultsUploadForm(PlainTextFormMixin, forms.Form):
     file = forms.FileField(
         label=_("Results file (CSV, UTF-8)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from certificates.models import Certificate, CertificateRequest, RequestStatus, RequestStatusChange
+from ouc_portal.validators import MULTI_LINE, REASON_MAX, PlainTextSerializerMixin
 
 CERTIFICATE_STATES = [("valid", "Valid"), ("revoked", "Revoked"), ("expired", "Expired")]
 
@@ -69,14 +70,19 @@ class ReviewRequestDetailSerializer(ReviewRequestSerializer):
         read_only_fields = fields
 
 
-class ReviewApproveSerializer(serializers.Serializer):
+class ReviewApproveSerializer(PlainTextSerializerMixin, serializers.Serializer):
     reason = serializers.CharField(
-        required=False, allow_blank=True, max_length=2000, default="", help_text="Optional note kept with the decision."
+        required=False,
+        allow_blank=True,
+        max_length=REASON_MAX,
+        default="",
+        style=MULTI_LINE,
+        help_text="Optional note kept with the decision.",
     )
 
 
-class ReviewReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, help_text="Why; the learner sees it.")
+class ReviewReasonSerializer(PlainTextSerializerMixin, serializers.Serializer):
+    reason = serializers.CharField(max_length=REASON_MAX, style=MULTI_LINE, help_text="Why; the learner sees it.")
 
 
 class ReviewCertificateSerializer(serializers.ModelSerializer):

@@ -7,6 +7,7 @@ course by code within a programme) is the view's job, deciding whether it is all
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -27,6 +28,7 @@ from creditbank.models import (
     Transfer,
 )
 from enrolment.models import Programme, RequirementGroup
+from ouc_portal.validators import LONG_TEXT_MAX, MULTI_LINE, REASON_MAX, PlainTextSerializerMixin
 from schools.models import PartnerAssociation
 
 AUDIT_STATES = ["passed", "exempted", "failed", "to do"]
@@ -136,7 +138,7 @@ class OutcomeDetailSerializer(OutcomeSerializer):
         fields = OutcomeSerializer.Meta.fields + ["history", "accreditation", "evidence"]
 
 
-class OutcomeSubmitSerializer(serializers.Serializer):
+class OutcomeSubmitSerializer(PlainTextSerializerMixin, serializers.Serializer):
     """A learner's submission: the outcome's facts and one or more ``evidence`` files."""
 
     kind = serializers.ChoiceField(choices=OutcomeKind.choices)
@@ -219,17 +221,23 @@ class OfficerOutcomeDetailSerializer(OfficerOutcomeSerializer):
         fields = OfficerOutcomeSerializer.Meta.fields + ["history", "accreditation", "conversions", "transfers"]
 
 
-class AccreditSerializer(serializers.Serializer):
+class AccreditSerializer(PlainTextSerializerMixin, serializers.Serializer):
     standard_code = serializers.CharField(max_length=30)
     standard_version = serializers.IntegerField(min_value=1)
     credits = credits_field(
         required=False, allow_null=True, help_text="Credits to grant; the standard's credit value when left out."
     )
-    reason = serializers.CharField(max_length=2000, allow_blank=True, help_text="Why the outcome meets the standard.")
+    reason = serializers.CharField(
+        max_length=REASON_MAX,
+        style=MULTI_LINE,
+        help_text="Why the outcome meets the standard.",
+        # Required, as on the officers' page: named here rather than refused by the service.
+        error_messages={"blank": _("Say why the outcome meets the standard.")},
+    )
 
 
-class OutcomeReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, allow_blank=True)
+class OutcomeReasonSerializer(PlainTextSerializerMixin, serializers.Serializer):
+    reason = serializers.CharField(max_length=REASON_MAX, allow_blank=True, style=MULTI_LINE)
 
 
 # --- Programme audit (the audit's dataclasses, read as they are) --------------------------------
@@ -290,7 +298,7 @@ class AuditSerializer(serializers.Serializer):
     groups = AuditGroupSerializer(many=True, read_only=True)
 
 
-class WhatIfQuerySerializer(serializers.Serializer):
+class WhatIfQuerySerializer(PlainTextSerializerMixin, serializers.Serializer):
     standard = serializers.CharField(max_length=30, help_text="Code of a recognition standard.")
     level = serializers.IntegerField(min_value=1, max_value=8, help_text="Level of the outcome, 1-8.")
 
@@ -313,7 +321,7 @@ class WhatIfSerializer(serializers.Serializer):
 # --- Recognition standards ----------------------------------------------------------------------
 
 
-class StandardSerializer(serializers.ModelSerializer):
+class StandardSerializer(PlainTextSerializerMixin, serializers.ModelSerializer):
     outcome_kinds = serializers.ListField(
         child=serializers.ChoiceField(choices=OutcomeKind.choices),
         required=False,
@@ -336,6 +344,8 @@ class StandardSerializer(serializers.ModelSerializer):
             "effective_to", "in_use", "created_at",
         ]  # fmt: skip
         read_only_fields = ["version", "created_at"]
+        # The criteria are TextFields: limited here, as on the officers' page.
+        extra_kwargs = {"criteria_en": {"max_length": LONG_TEXT_MAX}, "criteria_zh": {"max_length": LONG_TEXT_MAX}}
         # (code, version) uniqueness is the model's to check, in the service's full_clean().
         validators: list = []
 
@@ -345,7 +355,7 @@ class StandardUpdateSerializer(StandardSerializer):
         read_only_fields = ["code", "version", "created_at"]
 
 
-class StandardNewVersionSerializer(serializers.ModelSerializer):
+class StandardNewVersionSerializer(PlainTextSerializerMixin, serializers.ModelSerializer):
     """The next version: when it starts, and what changes (anything left out stays as it was)."""
 
     outcome_kinds = serializers.ListField(child=serializers.ChoiceField(choices=OutcomeKind.choices), required=False)
@@ -358,6 +368,8 @@ class StandardNewVersionSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
         extra_kwargs = {name: {"required": False} for name in fields if name != "effective_from"}
         extra_kwargs["effective_from"] = {"required": True}
+        for name in ("criteria_en", "criteria_zh"):
+            extra_kwargs[name]["max_length"] = LONG_TEXT_MAX
 
 
 # --- Conversion rules ---------------------------------------------------------------------------
@@ -384,7 +396,7 @@ class RuleSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class RuleUpdateSerializer(serializers.Serializer):
+class RuleUpdateSerializer(PlainTextSerializerMixin, serializers.Serializer):
     """A rule's terms. The standards are named by code and version, courses by code in the programme."""
 
     standard_code = serializers.CharField(max_length=30)
@@ -414,7 +426,7 @@ class RuleCreateSerializer(RuleUpdateSerializer):
     code = serializers.CharField(max_length=30)
 
 
-class RuleNewVersionSerializer(serializers.Serializer):
+class RuleNewVersionSerializer(PlainTextSerializerMixin, serializers.Serializer):
     """The next version: when it starts, and what changes (anything left out stays as it was)."""
 
     effective_from = serializers.DateField()
@@ -430,7 +442,7 @@ class RuleNewVersionSerializer(serializers.Serializer):
 # --- Conversions and transfers ------------------------------------------------------------------
 
 
-class ConversionApplySerializer(serializers.Serializer):
+class ConversionApplySerializer(PlainTextSerializerMixin, serializers.Serializer):
     outcome = serializers.UUIDField(help_text="Public id of the accredited outcome.")
     enrolment = serializers.UUIDField(help_text="Public id of the learner's enrolment.")
     course_code = serializers.CharField(max_length=30, help_text="Code of the course exempted, in the programme.")
@@ -441,7 +453,7 @@ class ConversionApplySerializer(serializers.Serializer):
     )
 
 
-class TransferApplySerializer(serializers.Serializer):
+class TransferApplySerializer(PlainTextSerializerMixin, serializers.Serializer):
     outcome = serializers.UUIDField(help_text="Public id of the accredited outcome.")
     enrolment = serializers.UUIDField(help_text="Public id of the learner's enrolment.")
     group = serializers.IntegerField(help_text="Id of the requirement group within the enrolment's programme.")

@@ -14,6 +14,7 @@ from enrolment.models import (
     Programme,
     RequirementGroup,
 )
+from ouc_portal.validators import MULTI_LINE, PlainTextSerializerMixin
 
 
 class CourseSerializer(serializers.ModelSerializer):
@@ -114,12 +115,12 @@ class EnrolmentDetailSerializer(EnrolmentSerializer):
         fields = EnrolmentSerializer.Meta.fields + ["history", "results"]
 
 
-class ApplySerializer(serializers.Serializer):
+class ApplySerializer(PlainTextSerializerMixin, serializers.Serializer):
     intake = serializers.UUIDField()
 
 
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+class ReasonSerializer(PlainTextSerializerMixin, serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="", style=MULTI_LINE)
 
 
 class StaffEnrolmentSerializer(EnrolmentSerializer):
@@ -131,12 +132,12 @@ class StaffEnrolmentSerializer(EnrolmentSerializer):
         fields = EnrolmentSerializer.Meta.fields + ["learner_email", "learner_name", "employer"]
 
 
-class DecisionSerializer(serializers.Serializer):
+class DecisionSerializer(PlainTextSerializerMixin, serializers.Serializer):
     decision = serializers.ChoiceField(choices=["accept", "reject"])
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="", style=MULTI_LINE)
 
 
-class ResultInputSerializer(serializers.Serializer):
+class ResultInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     learner_email = serializers.EmailField()
     course_code = serializers.CharField(max_length=30)
     score = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)

@@ -7,6 +7,7 @@ answer 404 for schools and intakes the person does not administer.
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, status, viewsets
@@ -172,7 +173,12 @@ class MyEnrolmentViewSet(viewsets.ReadOnlyModelViewSet):
         """Apply for an intake: a free seat, or the waitlist with a position."""
         data = serializers.ApplySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        intake = get_object_or_404(Intake, public_id=data.validated_data["intake"], programme__status="published")
+        # The intake is named by the body, not the URL: an unknown one is bad input (400), not 404.
+        intake = Intake.objects.filter(
+            public_id=data.validated_data["intake"], programme__status="published"
+        ).first()
+        if intake is None:
+            raise ValidationError({"intake": [_("No open intake has this id.")]})
         try:
             outcome = services.enrolment_apply(learner=self._learner(), intake=intake)
         except EnrolmentError as exc:
