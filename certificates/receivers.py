@@ -4,12 +4,17 @@ from django.dispatch import receiver
 
 from certificates import services
 from creditbank.signals import outcome_revoked
-from enrolment.signals import enrolment_completed
+from enrolment.signals import enrolment_completed, enrolments_completed
 
 
 @receiver(enrolment_completed, dispatch_uid="certificates.request_on_completion")
 def open_completion_requests(sender, enrolment, **kwargs) -> None:
     services.requests_for_completion(enrolment=enrolment)
+
+
+@receiver(enrolments_completed, dispatch_uid="certificates.requests_on_completions")
+def open_completions_requests(sender, enrolments, **kwargs) -> None:
+    services.requests_for_completions(enrolments=enrolments)
 
 
 @receiver(outcome_revoked, dispatch_uid="certificates.flag_on_revocation")

@@ -122,6 +122,54 @@ def requests_for_completion(*, enrolment: Enrolment) -> list[CertificateRequest]
     return opened
 
 
+def requests_for_completions(*, enrolments: list[Enrolment]) -> list[CertificateRequest]:
+    """``requests_for_completion`` for many enrolments at once (a results import completing its
+    learners): the same requests, history rows and audit events, in a fixed number of statements.
+
+    Enrolments are taken in primary-key order, so a learner with two of them in one programme
+    gets one request per certificate type, resting on the first, as one at a time would.
+    """
+    enrolments = sorted(enrolments, key=lambda e: e.pk)
+    kinds: dict[int, list[CertificateType]] = {}
+    for cert_type in CertificateType.objects.filter(programme_id__in={e.programme_id for e in enrolments}):
+        kinds.setdefault(cert_type.programme_id, []).append(cert_type)
+    enrolments = [e for e in enrolments if e.programme_id in kinds]
+    if not enrolments:
+        return []
+    for enrolment in enrolments:  # what ``_evidence`` asks of a programme's certificate
+        if enrolment.status != EnrolmentStatus.COMPLETED:
+            raise CertificateError(_("The programme is not completed yet."))
+    learner_ids = {e.learner_id for e in enrolments}
+    held = set(
+        CertificateRequest.objects.filter(
+            learner_id__in=learner_ids,
+            type__in=[t for types in kinds.values() for t in types],
+            status__in=OPEN_REQUEST_STATES,
+        ).values_list("learner_id", "type_id")
+    )
+    learners = {learner.pk: learner for learner in Learner.objects.filter(pk__in=learner_ids).select_related("user")}
+    drafts = []
+    for enrolment in enrolments:
+        for cert_type in kinds[enrolment.programme_id]:
+            if (enrolment.learner_id, cert_type.pk) in held:
+                continue
+            held.add((enrolment.learner_id, cert_type.pk))
+            drafts.append(CertificateRequest(learner=learners[enrolment.learner_id], type=cert_type, enrolment=enrolment))
+    if not drafts:
+        return []
+    try:
+        with transaction.atomic():
+            opened = CertificateRequest.objects.bulk_create(drafts, batch_size=500)
+    except IntegrityError:  # a concurrent request won the race
+        raise CertificateError(_("You already have a request for this certificate.")) from None
+    changes = RequestStatusChange.objects.bulk_create(
+        [RequestStatusChange(request=r, to_status=R.REQUESTED, actor=r.learner.user) for r in opened], batch_size=500
+    )
+    # bulk_create sends no post_save: the audit log gets the same events in bulk.
+    audit.record_many(status_event(change) for change in changes)
+    return opened
+
+
 @transaction.atomic
 def request_start_review(*, request: CertificateRequest, reviewer) -> CertificateRequest:
     request = _locked(request)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 
 from creditbank.models import ApplicationStatus, Conversion, ConversionRule, LedgerEntry, Transfer
 from enrolment.models import CourseResult, Enrolment, GroupCourse, RequirementGroup
@@ -90,42 +90,111 @@ def _entry_seqs(entries: list[LedgerEntry]) -> list[int]:
     return sorted(e.seq for e in entries)
 
 
-def programme_audit(enrolment: Enrolment, *, hypothetical: list[tuple[object, Decimal, str]] = ()) -> Audit:
+@dataclass
+class AuditInputs:
+    """What the audits of several enrolments read, loaded set-wise: a fixed number of queries
+    for all of them (``audit_inputs``), however many learners and programmes they span."""
+
+    groups: dict[int, list[RequirementGroup]]  # programme id -> its groups, memberships prefetched
+    results: dict[tuple[int, int], dict[int, CourseResult]]  # (learner, programme) -> course id -> result
+    conversions: dict[tuple[int, int], dict[int, Conversion]]  # (learner, programme) -> course id -> conversion
+    transfers: dict[tuple[int, int], dict[int, list[Transfer]]]  # (learner, programme) -> group id -> transfers
+    deposits: dict[tuple[int, int], dict[int, LedgerEntry]]  # (learner, programme) -> result id -> deposit
+
+
+def audit_inputs(enrolments: list[Enrolment], *, provenance: bool = True) -> AuditInputs:
+    """The audit inputs of ``enrolments`` (their learners' records in their programmes), in eight
+    queries. Rows of a learner in another of the programmes are read and left unused: an import
+    is one intake, so in practice there is one programme.
+
+    ``provenance=False``: for the numbers only (is the programme complete?), one query fewer and
+    about half the rows: results are read without their outcome, and the deposits behind passed
+    results are not read, so passed lines cite no ledger entry."""
+    learner_ids = sorted({e.learner_id for e in enrolments})
+    programme_ids = sorted({e.programme_id for e in enrolments})
+    pairs = {(e.learner_id, e.programme_id) for e in enrolments}
+    inputs = AuditInputs(
+        groups={pk: [] for pk in programme_ids},
+        results={pair: {} for pair in pairs},
+        conversions={pair: {} for pair in pairs},
+        transfers={pair: {} for pair in pairs},
+        deposits={pair: {} for pair in pairs},
+    )
+    for group in (
+        RequirementGroup.objects.filter(programme_id__in=programme_ids)
+        .order_by("position", "pk")
+        .prefetch_related(Prefetch("memberships", queryset=GroupCourse.objects.select_related("course").order_by("course__code")))
+    ):
+        inputs.groups[group.programme_id].append(group)
+    results_query = (
+        CourseResult.objects.filter(enrolment__learner_id__in=learner_ids, enrolment__programme_id__in=programme_ids)
+        .annotate(audit_learner_id=F("enrolment__learner_id"), audit_programme_id=F("enrolment__programme_id"))
+        .order_by("assessed_on", "pk")
+    )
+    if provenance:
+        results_query = results_query.select_related("outcome")
+    else:
+        results_query = results_query.only("pk", "enrolment_id", "course_id", "passed", "assessed_on")
+    for result in results_query:
+        results = inputs.results.get((result.audit_learner_id, result.audit_programme_id))
+        # A pass counts whenever it came; a later fail does not undo it.
+        if results is not None and (result.course_id not in results or result.passed):
+            results[result.course_id] = result
+    for conversion in (
+        Conversion.objects.filter(learner_id__in=learner_ids, programme_id__in=programme_ids, status=ApplicationStatus.ACTIVE)
+        .select_related("rule", "outcome")
+        .prefetch_related(Prefetch("entries", queryset=LedgerEntry.objects.only("seq", "conversion_id")))
+    ):
+        conversions = inputs.conversions.get((conversion.learner_id, conversion.programme_id))
+        if conversions is not None:
+            conversions[conversion.course_id] = conversion
+    for transfer in (
+        Transfer.objects.filter(learner_id__in=learner_ids, programme_id__in=programme_ids, status=ApplicationStatus.ACTIVE)
+        .select_related("outcome")
+        .prefetch_related(Prefetch("entries", queryset=LedgerEntry.objects.only("seq", "transfer_id")))
+    ):
+        transfers = inputs.transfers.get((transfer.learner_id, transfer.programme_id))
+        if transfers is not None:
+            transfers.setdefault(transfer.group_id, []).append(transfer)
+    if not provenance:
+        return inputs
+    for entry in (
+        LedgerEntry.objects.filter(account__learner_id__in=learner_ids, programme_id__in=programme_ids, kind="deposit")
+        .annotate(audit_learner_id=F("account__learner_id"))
+        .select_related("outcome")
+        .only("seq", "programme_id", "outcome__course_result_id")
+    ):
+        deposits = inputs.deposits.get((entry.audit_learner_id, entry.programme_id))
+        if deposits is not None:
+            deposits[entry.outcome.course_result_id] = entry
+    return inputs
+
+
+def programme_audits(enrolments: list[Enrolment], *, provenance: bool = True) -> dict[int, Audit]:
+    """enrolment id -> the audit of each of ``enrolments``, from one ``audit_inputs``: what
+    ``programme_audit`` finds for each, in eight queries for all of them (see ``audit_inputs``
+    for ``provenance``)."""
+    inputs = audit_inputs(enrolments, provenance=provenance)
+    return {e.pk: programme_audit(e, inputs=inputs) for e in enrolments}
+
+
+def programme_audit(
+    enrolment: Enrolment, *, hypothetical: list[tuple[object, Decimal, str]] = (), inputs: AuditInputs | None = None
+) -> Audit:
     """The audit of one enrolment's programme for its learner (across all their enrolments in it).
 
     ``hypothetical`` adds (course, credits, rule label) exemptions that are not recorded, for the
-    what-if view.
+    what-if view. ``inputs``: the records already loaded for a batch of enrolments including this
+    one (``audit_inputs``); read here when not given.
     """
-    learner_id, programme_id = enrolment.learner_id, enrolment.programme_id
-    groups = list(
-        RequirementGroup.objects.filter(programme_id=programme_id)
-        .order_by("position", "pk")
-        .prefetch_related(Prefetch("memberships", queryset=GroupCourse.objects.select_related("course").order_by("course__code")))
-    )
-    results = {}
-    for result in CourseResult.objects.filter(
-        enrolment__learner_id=learner_id, enrolment__programme_id=programme_id
-    ).select_related("outcome").order_by("assessed_on", "pk"):
-        # A pass counts whenever it came; a later fail does not undo it.
-        if result.course_id not in results or result.passed:
-            results[result.course_id] = result
-    conversions = {
-        c.course_id: c
-        for c in Conversion.objects.filter(learner_id=learner_id, programme_id=programme_id, status=ApplicationStatus.ACTIVE)
-        .select_related("rule", "outcome")
-        .prefetch_related(Prefetch("entries", queryset=LedgerEntry.objects.only("seq", "conversion_id")))
-    }
-    transfers: dict[int, list[Transfer]] = {}
-    for transfer in Transfer.objects.filter(
-        learner_id=learner_id, programme_id=programme_id, status=ApplicationStatus.ACTIVE
-    ).select_related("outcome").prefetch_related(Prefetch("entries", queryset=LedgerEntry.objects.only("seq", "transfer_id"))):
-        transfers.setdefault(transfer.group_id, []).append(transfer)
-    deposits = {
-        e.outcome.course_result_id: e
-        for e in LedgerEntry.objects.filter(
-            account__learner_id=learner_id, programme_id=programme_id, kind="deposit"
-        ).select_related("outcome").only("seq", "outcome__course_result_id")
-    }
+    if inputs is None:
+        inputs = audit_inputs([enrolment])
+    pair = (enrolment.learner_id, enrolment.programme_id)
+    groups = inputs.groups[enrolment.programme_id]
+    results = inputs.results[pair]
+    conversions = inputs.conversions[pair]
+    transfers = inputs.transfers[pair]
+    deposits = inputs.deposits[pair]
     extra = {course.pk: (credits, label) for course, credits, label in hypothetical}
 
     lines = []

@@ -31,7 +31,7 @@ from enrolment.models import (
     ProgrammeStatus,
     RequirementGroup,
 )
-from enrolment.signals import enrolment_completed, learner_registered
+from enrolment.signals import enrolment_completed, enrolments_completed, learner_registered
 from ouc_portal.tasks import enqueue_on_commit
 
 S = EnrolmentStatus
@@ -374,6 +374,54 @@ def enrolment_complete(*, enrolment: Enrolment, actor, reason: str = "") -> Enro
     # The certificates app opens the completion certificate request in this same transaction.
     enrolment_completed.send(sender=Enrolment, enrolment=enrolment)
     return enrolment
+
+
+@transaction.atomic
+def enrolments_complete(*, enrolments: list[Enrolment], actor, reason: str = "") -> list[Enrolment]:
+    """``enrolment_complete`` for many enrolments at once (the learners a results import finishes).
+
+    The same locks, history rows, audit events, emails and certificate requests as completing
+    each alone, in a fixed number of statements per call instead of about twenty per learner:
+    the intakes, then the enrolments, are locked in primary-key order, every move is checked
+    against the transition table before anything is written, and the rows go in bulk.
+    """
+    from enrolment.cache import seats_changed
+    from enrolment.tasks import send_enrolment_status_email
+    from ouc_portal.audit.services import record_many, status_event
+    from ouc_portal.outbox.services import enqueue_many
+
+    ids = sorted({e.pk for e in enrolments})
+    if not ids:
+        return []
+    intake_ids = sorted({e.intake_id for e in enrolments})
+    list(Intake.objects.select_for_update().select_related("programme").filter(pk__in=intake_ids).order_by("pk"))
+    locked = list(Enrolment.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    now = timezone.now()
+    for enrolment in locked:
+        if S.COMPLETED not in ENROLMENT_TRANSITIONS.get(enrolment.status, frozenset()):
+            raise EnrolmentError(
+                _("An enrolment that is %(from)s cannot become %(to)s.")
+                % {"from": S(enrolment.status).label, "to": S.COMPLETED.label}
+            )
+    changes = EnrolmentStatusChange.objects.bulk_create(
+        [
+            EnrolmentStatusChange(
+                enrolment=e, from_status=e.status, to_status=S.COMPLETED, actor=actor, reason=reason, at=now
+            )
+            for e in locked
+        ],
+        batch_size=500,
+    )
+    Enrolment.objects.filter(pk__in=ids).update(status=S.COMPLETED, status_changed_at=now)
+    for enrolment in locked:
+        enrolment.status, enrolment.status_changed_at = S.COMPLETED, now
+    # An update and bulk_create send no post_save: what their receivers do, done here once.
+    record_many(status_event(change) for change in changes)
+    seats_changed()
+    enqueue_many(send_enrolment_status_email, [(change.pk,) for change in changes])
+    # The certificates app opens the completion certificate requests in this same transaction.
+    enrolments_completed.send(sender=Enrolment, enrolments=locked)
+    return locked
 
 
 # --- Results ------------------------------------------------------------------------------------

@@ -9,5 +9,7 @@ from django.dispatch import Signal
 results_recorded = Signal()
 # Sent when an enrolment becomes completed; ``enrolment`` is the Enrolment.
 enrolment_completed = Signal()
+# Sent when several enrolments become completed at once; ``enrolments`` is a list of Enrolment.
+enrolments_completed = Signal()
 # Sent when a person becomes a learner; ``learner`` is the new Learner.
 learner_registered = Signal()
