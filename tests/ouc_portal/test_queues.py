@@ -36,6 +36,7 @@ SHORT_TASKS = {
     "ouc_portal.ping",
     "outbox.reconcile",  # reads at most 1,000 rows and publishes them: short
     "ouc_portal.accounts.tasks.send_welcome_email",
+    "accounts.send_rendered_email",  # allauth's confirmation and password-reset emails
     "enrolment.tasks.send_enrolment_status_email",
     "certificates.send_certificate_issued",
     "certificates.send_transcript_ready",

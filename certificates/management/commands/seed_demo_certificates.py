@@ -17,10 +17,12 @@ from django.utils import timezone
 
 from certificates import services
 from certificates.models import Certificate, CertificateRequest
+from certificates.tasks import issue_certificate
 from enrolment import results
 from enrolment import services as enrolment_services
 from enrolment.models import Enrolment, Intake, Learner
 from ouc_portal.accounts.models import User
+from ouc_portal.outbox.models import OutboxTask
 from schools.models import Membership
 
 PROGRAMME = "cnc-teacher-training"
@@ -63,17 +65,30 @@ class Command(BaseCommand):
         request = CertificateRequest.objects.filter(learner=learner, enrolment=enrolment).first()
         if request is None:
             raise CommandError(f"Completing {PROGRAMME} opened no certificate request: run load_certificate_types first.")
+        error = ""
         try:
             services.request_approve(request=request, reviewer=reviewer, reason="Demo: all three courses passed.")
         except Exception as exc:  # issuing ran eagerly and failed: the portal still serves
-            # Most likely the PDF tools are missing on this machine. The request stays approved
-            # and marked failed, with a retry button on the review desk once they are installed
-            # (an eager retry of a transient error ends here before the task could mark it).
             services.request_issue_failed(request_id=request.pk, error=repr(exc))
+            error = repr(exc)
+        request.refresh_from_db()
+        if not error:
+            # Run eagerly, a transient failure asks Celery for a retry that cannot come later: the
+            # outbox marks the task failed, with the reason, and the request is not issued.
+            row = OutboxTask.objects.filter(task=issue_certificate.name, args=[request.pk]).order_by("-pk").first()
+            if request.issue_failed_at:
+                error = request.issue_error
+            elif row is not None and row.failed_at:
+                error = row.failure or "issuing failed"
+        if error:
+            # Most likely the PDF tools are missing on this machine. The request stays approved
+            # and marked failed, with a retry button on the review desk once they are installed.
+            if not request.issue_failed_at:
+                services.request_issue_failed(request_id=request.pk, error=error)
             self.stderr.write(
-                f"The demo certificate was approved but not issued ({exc!r}). Its PDF needs Pango and "
-                "Chinese fonts: apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 "
-                "fonts-noto-cjk, then retry it from /review/."
+                f"The demo certificate was approved but not issued ({error}). Its PDF "
+                "needs Pango and Chinese fonts: apt-get install libpango-1.0-0 libpangoft2-1.0-0 "
+                "libharfbuzz-subset0 fonts-noto-cjk, then retry it from /review/."
             )
             return
         certificate = Certificate.objects.filter(request=request).first()
