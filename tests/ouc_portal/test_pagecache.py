@@ -208,12 +208,18 @@ def test_a_renamed_holder_shows_at_once_on_the_verification_page(client, certifi
     assert "Wang Fang" in get(Client(), url).content.decode()
 
 
-def test_cached_verification_pages_still_count_against_the_rate_limit(client, settings, certificate):
+def test_the_rate_limit_counts_what_the_cache_cannot_answer(client, settings, certificate):
+    """Guesses (unknown codes, never stored) are all counted; a stored page of a real code is not."""
     settings.VERIFY_RATE_LIMIT = "3/d"
     url = reverse("verify:page", args=[certificate.verification_code])
-    answers = [client.get(url, HTTP_ACCEPT_LANGUAGE="en") for _ in range(4)]
-    assert [a.status_code for a in answers] == [200, 200, 200, 429]
-    assert answers[1][MARK] == "hit"
+    answers = [client.get(url, HTTP_ACCEPT_LANGUAGE="en") for _ in range(5)]
+    assert [a.status_code for a in answers] == [200] * 5  # one rendered (counted), four stored
+    assert [a.get(MARK) for a in answers[1:]] == ["hit"] * 4
+    guesses = [client.get(reverse("verify:page", args=[f"{n:032d}"]), HTTP_ACCEPT_LANGUAGE="en")
+               for n in range(3)]  # fmt: skip
+    assert [g.status_code for g in guesses] == [404, 404, 429]
+    # Once limited, the stored page of the real code is still served: it reveals nothing new.
+    assert client.get(url, HTTP_ACCEPT_LANGUAGE="en").status_code == 200
 
 
 def test_an_unknown_code_is_never_stored(client, certificate):
