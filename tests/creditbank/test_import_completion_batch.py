@@ -5,11 +5,6 @@ them one at a time writes."""
 
 from __future__ import annotations
 
-import cProfile
-import os
-import pstats
-import time
-
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -151,54 +146,6 @@ def test_completing_the_same_enrolments_again_writes_nothing_twice():
     creditbank_services._complete_many([e.pk for e in Enrolment.objects.filter(intake=setting.intake)])
     assert setting.run(data).unchanged == 2
     assert snapshot(setting) == before
-
-
-@pytest.mark.skipif(not os.environ.get("IMPORT_BENCH_LEARNERS"), reason="a measurement: set IMPORT_BENCH_LEARNERS")
-def test_measure_import(capsys, django_capture_on_commit_callbacks, monkeypatch):
-    """Not a test: statements and time of an import where every learner completes.
-
-    IMPORT_BENCH_LEARNERS=300 IMPORT_BENCH_COURSES=4 pytest -n 0 -s -k measure_import ...
-    """
-    if os.environ.get("IMPORT_BENCH_ONE_AT_A_TIME"):  # the completion path before the batch
-        monkeypatch.setattr(creditbank_services, "_complete_many", _one_at_a_time)
-    learners = int(os.environ["IMPORT_BENCH_LEARNERS"])
-    courses = int(os.environ.get("IMPORT_BENCH_COURSES", "4"))
-    setting = Setting(learners=learners, courses=courses, with_certificate=True, prefix="bench")
-    data = setting.csv()
-    queries: list[str] = []  # every statement (CaptureQueriesContext keeps only the last 9,000)
-
-    def count(execute, sql, params, many, context):
-        queries.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count), django_capture_on_commit_callbacks() as callbacks:
-        profile = cProfile.Profile() if os.environ.get("IMPORT_BENCH_PROFILE") else None
-        started = time.perf_counter()
-        if profile:
-            profile.enable()
-        report = setting.run(data)
-        if profile:
-            profile.disable()
-        elapsed = time.perf_counter() - started
-    assert report.ok
-    if profile:
-        with capsys.disabled():
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
-    after_commit: list[str] = []
-    with connection.execute_wrapper(lambda execute, sql, *args: after_commit.append(sql) or execute(sql, *args)):
-        started = time.perf_counter()
-        for callback in callbacks:  # what runs once the import commits: the emails published
-            callback()
-        published = time.perf_counter() - started
-    done = Enrolment.objects.filter(intake=setting.intake, status=S.COMPLETED).count()
-    rows = learners * courses
-    with capsys.disabled():
-        print(
-            f"\nimport: {rows} rows, {done} completing, {len(queries)} statements "
-            f"({len(queries) / max(done, 1):.1f} per completing learner), {elapsed:.2f} s, "
-            f"{elapsed * 1000 / rows * 1000:.0f} ms per 1,000 rows; after the commit {len(callbacks)} callbacks, "
-            f"{len(after_commit)} statements, {published:.2f} s; load {os.getloadavg()[0]:.2f}"
-        )
 
 
 def test_the_completion_emails_go_out_once_after_the_commit(eager, mailoutbox, django_capture_on_commit_callbacks):
