@@ -22,43 +22,28 @@ from __future__ import annotations
 
 import datetime
 import logging
-import time
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from ouc_portal.pagecache import PagePolicy
+from ouc_portal.pagecache import PagePolicy, VersionCounter
 
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "verify:version"
 
 
+VERIFY = VersionCounter(VERSION_KEY, "verify cache")
+
+
 def verify_version() -> int:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        # From the clock, not 1: after a flush the counter must not meet its old entries again.
-        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
-        version = cache.get(VERSION_KEY)
-    return int(version)
-
-
-def _bump() -> None:
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
-    except Exception:
-        logger.warning("verify cache: could not bump the version", exc_info=True)
+    return VERIFY.current()
 
 
 def verification_changed(*, using: str | None = None) -> None:
     """Every stored verification page is stale: now, and again after the commit."""
-    _bump()
-    transaction.on_commit(_bump, using=using)
+    VERIFY.changed(using=using)
 
 
 def _changed(sender, using: str | None = None, **kwargs) -> None:

@@ -27,7 +27,6 @@ import datetime
 import hashlib
 import logging
 import math
-import time
 from collections.abc import Callable
 from dataclasses import astuple
 from typing import Any
@@ -35,13 +34,13 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Min, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from enrolment import selectors
 from enrolment.models import Intake, Programme, ProgrammeStatus
+from ouc_portal.pagecache import VersionCounter
 from schools.models import IndustrySchool, LearningCentre
 
 logger = logging.getLogger(__name__)
@@ -53,24 +52,12 @@ def _enabled() -> bool:
     return settings.CATALOGUE_CACHE_SECONDS > 0
 
 
+CATALOGUE = VersionCounter(VERSION_KEY, "catalogue cache")
+
+
 def catalogue_version() -> int:
     """The current catalogue version, starting one if the cache holds none (new, flushed)."""
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        # Seeded from the clock, not 1: after a flush or an eviction the counter must not come
-        # back to a number whose old entries may still sit in the cache.
-        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
-        version = cache.get(VERSION_KEY)
-    return int(version)
-
-
-def _bump() -> None:
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # no version yet: the next reader starts a new one, newer than any
-        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
-    except Exception:
-        logger.warning("catalogue cache: could not bump the version", exc_info=True)
+    return CATALOGUE.current()
 
 
 def catalogue_changed(*, using: str | None = None) -> None:
@@ -80,8 +67,7 @@ def catalogue_changed(*, using: str | None = None) -> None:
     after the commit, because another process may have cached the old rows in between, under
     the version bumped now.
     """
-    _bump()
-    transaction.on_commit(_bump, using=using)
+    CATALOGUE.changed(using=using)
 
 
 def _key(what: str, parts: tuple[Any, ...], version: int) -> str:
@@ -252,27 +238,16 @@ def programme_intakes(*, programme_id: int) -> list[Intake]:
 SEATS_KEY = "catalogue:seats"
 
 
+SEATS = VersionCounter(SEATS_KEY, "catalogue cache (seats)")
+
+
 def seats_version() -> int:
-    version = cache.get(SEATS_KEY)
-    if version is None:
-        cache.add(SEATS_KEY, time.time_ns(), timeout=None)
-        version = cache.get(SEATS_KEY)
-    return int(version)
-
-
-def _bump_seats() -> None:
-    try:
-        cache.incr(SEATS_KEY)
-    except ValueError:
-        cache.add(SEATS_KEY, time.time_ns(), timeout=None)
-    except Exception:
-        logger.warning("catalogue cache: could not bump the seats version", exc_info=True)
+    return SEATS.current()
 
 
 def seats_changed(*, using: str | None = None) -> None:
     """The seats left of some intake may have changed: now, and again after the commit."""
-    _bump_seats()
-    transaction.on_commit(_bump_seats, using=using)
+    SEATS.changed(using=using)
 
 
 def _page_max_age() -> int:

@@ -34,10 +34,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.urls import Resolver404, resolve
@@ -72,6 +74,44 @@ class PagePolicy:
     valid_until: Callable[[], float | None] | None = None
     may_serve: Callable[[HttpRequest, dict], bool] | None = None
     vary_accept: bool = False
+
+
+class VersionCounter:
+    """A counter in the shared cache that a cache key carries: bumping it makes every entry
+    stored under the old value stale, in every process, at once.
+
+    Started from the clock, not 1: after a flush or an eviction the counter must not come back
+    to a number whose old entries may still sit in the cache. ``changed`` bumps now (the writing
+    process, and a test inside one transaction, see the change at once) and again after the
+    commit (another process may have cached the old rows in between, under the first bump).
+    """
+
+    def __init__(self, key: str, what: str) -> None:
+        self.key = key
+        self.what = what
+
+    def current(self) -> int:
+        from django.core.cache import cache
+
+        version = cache.get(self.key)
+        if version is None:
+            cache.add(self.key, time.time_ns(), timeout=None)
+            version = cache.get(self.key)
+        return int(version)
+
+    def bump(self) -> None:
+        from django.core.cache import cache
+
+        try:
+            cache.incr(self.key)
+        except ValueError:  # no value yet: the next reader starts a new one, newer than any
+            cache.add(self.key, time.time_ns(), timeout=None)
+        except Exception:
+            logger.warning("%s: could not bump the version", self.what, exc_info=True)
+
+    def changed(self, *, using: str | None = None) -> None:
+        self.bump()
+        transaction.on_commit(self.bump, using=using)
 
 
 def public_page(policy: PagePolicy) -> Callable:
