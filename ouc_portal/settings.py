@@ -230,6 +230,9 @@ ACCOUNT_ADAPTER = "ouc_portal.accounts.adapter.AccountAdapter"
 # password is right.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
+    # "key" is the account *from one address* (AccountAdapter._get_login_attempts_cache_key): a
+    # stranger's wrong passwords never lock the owner out. The second factor's code tries are
+    # counted per account (allauth, the same five in five minutes).
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip,200/h/ip",
     # The reset form: per address, and per e-mail address asked about (allauth has no separate
@@ -244,6 +247,13 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "OUC Industry Schools"
+# The code fields in the portal's words, with a numeric keypad on phones (ouc_portal/accounts/forms.py).
+MFA_FORMS = {
+    "authenticate": "ouc_portal.accounts.forms.SecondFactorForm",
+    "reauthenticate": "ouc_portal.accounts.forms.SecondFactorAgainForm",
+    "activate_totp": "ouc_portal.accounts.forms.SetUpAppForm",
+}
+MFA_ADAPTER = "ouc_portal.accounts.adapter.SecondFactorAdapter"
 
 # --- Email ------------------------------------------------------------------------------------
 # The SMTP values are parsed even without EMAIL_HOST: a malformed one stops start-up instead of

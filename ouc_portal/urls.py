@@ -4,6 +4,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ouc_portal import health
+from ouc_portal.accounts.views import admin_login
+
+# The admin's own log-in form would sign staff in with the password alone (issue 14): every way
+# in goes through allauth's log-in and its second-factor step.
+admin.site.login = admin_login
 
 urlpatterns = [
     path("healthz/", health.healthz, name="healthz"),

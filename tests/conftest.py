@@ -110,6 +110,35 @@ def cast(db) -> Cast:
     )
 
 
+# --- Signing in: a test's force_login is a completed two-step log-in ---------------------------
+# A staff session reaches its desk only if it passed the second factor (allauth's record of the
+# session's authentications holds an "mfa" entry; ouc_portal/accounts/second_factor.py). Django's
+# force_login writes no such record, so for a person with an authenticator app it is made to write
+# what allauth writes after the password and the code. tests/accounts/test_second_factor.py signs
+# in through the real pages instead, and `password_only_login` makes the session an attacker with
+# the password alone would have.
+from django.test import Client  # noqa: E402
+
+_plain_force_login = Client.force_login
+
+
+def password_only_login(client: Client, user) -> None:
+    """Sign ``user`` in as a password alone would: allauth's password record, no code."""
+    _plain_force_login(client, user)
+    factories.record_authentications(client, user, ["password"])
+
+
+def _force_login_after_both_factors(self: Client, user, backend=None) -> None:
+    _plain_force_login(self, user, backend)
+    from allauth.mfa.models import Authenticator
+
+    if Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        factories.record_authentications(self, user, ["password", "mfa"])
+
+
+Client.force_login = _force_login_after_both_factors
+
+
 @pytest.fixture(autouse=True)
 def _english_outside_requests() -> Iterator[None]:
     # Services, forms and tasks speak the active language. Tests read their messages in English;

@@ -59,6 +59,25 @@ def totp_code(secret: str = STAFF_TOTP_SECRET, *, at: float | None = None) -> st
     return format_hotp_value(hotp_value(secret, int(moment) // app_settings.TOTP_PERIOD))
 
 
+def record_authentications(client, user, methods: list[str]) -> None:
+    """Write into ``client``'s session the records allauth keeps of how it was authenticated
+    (``allauth.account.authentication``): "password", and "mfa" for a code that was entered."""
+    import time
+
+    from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+
+    now = time.time()
+    records = [{"method": method, "at": now} for method in methods]
+    for record in records:
+        if record["method"] == "mfa":
+            record["type"] = "totp"
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = records
+    # allauth keeps the records only for the user they were written for (its own key name).
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User

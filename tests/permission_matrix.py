@@ -6,7 +6,8 @@ every role, what a read (GET) and a write (POST, or the operation's own method f
 must answer, in a small vocabulary:
 
 - ``ok``: 2xx, or a redirect that is not to a log-in page.
-- ``login``: a page redirects to the log-in page; the API answers 401/403 to an anonymous caller.
+- ``login``: a page redirects to the log-in page (or to the second-factor code prompt); the API
+  answers 401/403 to an anonymous caller, or to a session that has not passed the second factor.
 - ``denied``: 404. The project never answers 403 to a signed-in person who may not see
   something: another school's, association's or learner's object, or a desk that is not theirs,
   "does not exist" (``schools.roles.require_school_admin``, ``reviewer_required``,
@@ -44,7 +45,13 @@ ROLES = (
     "other_reviewer",
     "credit_officer",
     "superuser",
+    # A superuser whose session passed the password but not the second factor (by any route:
+    # the admin's old log-in form, a test client, a confirmation link). Nothing opens to it but
+    # the code prompt: pages redirect there, the API answers 403 (issue 14). ``cells`` gives it
+    # ``login`` unless a row names it: only the health checks, which touch no one's data.
+    "staff_password_only",
 )
+PASSWORD_ONLY = "staff_password_only"
 READ, WRITE = "read", "write"
 
 
@@ -54,6 +61,7 @@ def cells(default: str, **by_role: str) -> dict[str, str]:
     if unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}: the roles are {ROLES}")
     table = {role: by_role.get(role, default) for role in ROLES}
+    table[PASSWORD_ONLY] = by_role.get(PASSWORD_ONLY, LOGIN)
     bad = {outcome for outcome in table.values() if outcome not in OUTCOMES}
     if bad:
         raise ValueError(f"unknown outcomes {sorted(bad)}: the outcomes are {OUTCOMES}")
@@ -70,6 +78,9 @@ def entitled(profile: dict[str, str], outcome: str) -> dict[str, str]:
 
 # Anyone, signed in or not.
 PUBLIC = cells(OK)
+# The health checks: open to every process and person, whatever their session.
+HEALTH = cells(OK, staff_password_only=OK)
+HEALTH_WRITE = cells(METHOD, staff_password_only=METHOD)
 # Anyone signed in (a staff member who opens the learner area becomes a learner too).
 SIGNED_IN = cells(OK, visitor=LOGIN)
 # The learner's own object: anybody else, superusers included, is told it does not exist.
@@ -118,8 +129,8 @@ def read_only(read: dict[str, str], write: dict[str, str] | None = None, **optio
 
 PAGES: dict[str, Row] = {
     # Health checks (ouc_portal.health): public, no state.
-    "healthz": read_only(PUBLIC, METHOD_ALL),
-    "readyz": read_only(PUBLIC, METHOD_ALL),
+    "healthz": read_only(HEALTH, HEALTH_WRITE),
+    "readyz": read_only(HEALTH, HEALTH_WRITE),
     # The network (schools.views): public pages; a POST is answered like a GET.
     "schools:home": read_only(PUBLIC),
     "schools:school_list": read_only(PUBLIC),

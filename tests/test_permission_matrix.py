@@ -154,13 +154,21 @@ class World:
     sessions: dict[str, str] = field(default_factory=dict)  # role -> signed-in session key
 
 
-def _signed_in_session(user) -> str:
-    """A stored session of ``user``, as ``Client.force_login`` makes one, made once per module:
-    logging in again for each of the matrix's cells would cost more than the request."""
+def _signed_in_session(user, *, second_factor: bool = True) -> str:
+    """A stored session of ``user``, as allauth's log-in makes one, made once per module: logging
+    in again for each of the matrix's cells would cost more than the request. allauth records how
+    the session was authenticated: the password, and the code when ``second_factor``."""
+    import time
+
+    from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = user._meta.pk.value_to_string(user)
     store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    methods = ["password", "mfa"] if second_factor else ["password"]
+    store[AUTHENTICATION_METHODS_SESSION_KEY] = [{"method": m, "at": time.time()} for m in methods]
+    store["account_authentication_methods_user"] = str(user.pk)
     store.save()
     return store.session_key
 
@@ -211,7 +219,12 @@ def build_world() -> World:
         "superuser": factories.UserFactory(
             email="root@example.org", is_staff=True, is_superuser=True
         ),
+        # A superuser with an authenticator app, signed in with the password alone.
+        pm.PASSWORD_ONLY: factories.UserFactory(
+            email="password.only@example.org", is_staff=True, is_superuser=True
+        ),
     }
+    factories.give_second_factor(users[pm.PASSWORD_ONLY])
     officer, reviewer = users["credit_officer"], users["reviewer"]
 
     # The school's programme, its structure and intakes; the learner studies it.
@@ -322,7 +335,11 @@ def build_world() -> World:
         "token": str(partner.token.public_id),
         "token_key": partner.key,
     }
-    sessions = {role: _signed_in_session(user) for role, user in users.items() if user is not None}
+    sessions = {
+        role: _signed_in_session(user, second_factor=role != pm.PASSWORD_ONLY)
+        for role, user in users.items()
+        if user is not None
+    }
     return World(users=users, values=values, sessions=sessions)
 
 
@@ -359,7 +376,8 @@ def client(_module_client: Client) -> Client:
 
 
 def _login_paths() -> set[str]:
-    return {reverse(settings.LOGIN_URL), reverse("admin:login")}
+    # The second-factor code prompt is a log-in step too (ouc_portal/accounts/second_factor.py).
+    return {reverse(settings.LOGIN_URL), reverse("admin:login"), reverse("mfa_reauthenticate")}
 
 
 def _form_errors(response) -> bool:
@@ -461,6 +479,11 @@ def _send(client, method: str, url: str, body: dict[str, str]):
     return client.delete(url)
 
 
+def not_signed_in(user, role: str) -> bool:
+    """Nobody, or a session short of its second factor: the API's 401/403 then means "log in"."""
+    return user is None or role == pm.PASSWORD_ONLY
+
+
 def sign_in(client, world: World, role: str):
     """Sign ``role`` in (nobody for the visitor); the user, or None."""
     user = world.users[role]
@@ -475,7 +498,7 @@ def check_cell(client, world: World, *, role: str, method: str, url: str, expect
     must_not_store = must_not_store or expected != pm.OK
     before = snapshot() if must_not_store else None
     response = _send(client, method, url, _body(world, body))
-    actual = outcome_of(response, api=api, anonymous=user is None, write=write)
+    actual = outcome_of(response, api=api, anonymous=not_signed_in(user, role), write=write)
     where = f"{method} {url} as {role}"
     assert actual == expected, (
         f"{where}: expected {expected!r}, got {actual!r} (HTTP {response.status_code}"
@@ -707,7 +730,7 @@ ADMIN_SCHOOL_ADMIN_CHANGELISTS = {
 def admin_cells() -> Iterator:
     models = sorted(f"{m._meta.app_label}.{m._meta.model_name}" for m in admin.site._registry)
     for role in pm.ROLES:
-        staff = role not in NON_STAFF
+        staff = role not in NON_STAFF and role != pm.PASSWORD_ONLY
         yield pytest.param(
             "index", "", role, pm.OK if staff else pm.LOGIN, id=f"admin:index-{role}"
         )
@@ -767,7 +790,7 @@ def test_allauth_pages(client, world, name, role):
     user = sign_in(client, world, role)
     before = snapshot()
     response = client.get(url)
-    actual = outcome_of(response, api=False, anonymous=user is None, write=False)
+    actual = outcome_of(response, api=False, anonymous=not_signed_in(user, role), write=False)
     allowed = {pm.OK, pm.LOGIN} | ({pm.DENIED} if name in ALLAUTH_NEEDS_AUTHENTICATOR else set())
     assert actual in allowed, f"GET {url} as {role}: {actual} (HTTP {response.status_code})"
     assert snapshot() == before
@@ -786,7 +809,9 @@ def test_language_switch(client, world, role):
 @pytest.mark.parametrize("name", ["api-schema", "api-docs"])
 @pytest.mark.parametrize("role", pm.ROLES)
 def test_api_schema_and_docs(client, world, name, role):
-    """The schema and its docs are public (they describe the API, not anyone's data)."""
+    """The schema and its docs are public (they describe the API, not anyone's data); a session
+    short of its second factor reaches nothing but the code prompt."""
     user = sign_in(client, world, role)
     response = client.get(reverse(name))
-    assert outcome_of(response, api=True, anonymous=user is None, write=False) == pm.OK
+    expected = pm.LOGIN if role == pm.PASSWORD_ONLY else pm.OK
+    assert outcome_of(response, api=True, anonymous=not_signed_in(user, role), write=False) == expected

@@ -1,14 +1,29 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
+from allauth.mfa.adapter import DefaultMFAAdapter
+from django.utils.translation import gettext_lazy as _
 from django.contrib.sites.shortcuts import get_current_site
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """Keeps email addresses in one case so the same person cannot sign up twice, and sends
-    allauth's emails through the outbox."""
+    """Keeps email addresses in one case so the same person cannot sign up twice, counts failed
+    log-ins per account *and address*, and sends allauth's emails through the outbox."""
 
     def clean_email(self, email: str) -> str:
         return super().clean_email(email).lower()
+
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        """Failed log-ins are counted per account from one client address (settings'
+        ``login_failed``: ``…/key``), besides allauth's count per address (``…/ip``).
+
+        allauth counts them per account alone, so five wrong passwords from anywhere lock the
+        account for everyone, renewably: a stranger could keep any staff member out for good.
+        Counted per account and address, a stranger only locks themself out, the owner signs in
+        from their own address, and guessing from many addresses is still bounded by each
+        address's own budget (and, for staff, useless without the second factor, whose code
+        tries allauth counts per account). tests/accounts/test_login_limits.py holds it to that.
+        """
+        return f"{super()._get_login_attempts_cache_key(request, **credentials)}@{self.get_client_ip(request)}"
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Render the email in the request (its language and links are the request's), then queue
@@ -31,3 +46,13 @@ class AccountAdapter(DefaultAccountAdapter):
             send_rendered_email, message_data(message), sensitive=True,
             on_commit=not current_app.conf.task_always_eager,
         )  # fmt: skip
+
+
+class SecondFactorAdapter(DefaultMFAAdapter):
+    """allauth's second-factor messages in the portal's words: a wrong code is a wrong
+    *verification code* ("incorrect code" read as "error code" in Chinese)."""
+
+    error_messages = {
+        **DefaultMFAAdapter.error_messages,
+        "incorrect_code": _("That verification code is not right. Check the six digits in your authenticator app and try again."),
+    }

@@ -6,6 +6,7 @@ Thin on purpose: what is exported and what closing erases live in ``personal_dat
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth import logout
@@ -98,3 +99,25 @@ def close_account(request: HttpRequest) -> HttpResponse:
                 logout(request)
                 return render(request, "accounts/closed.html", {"closed": closed})
     return render(request, "accounts/close.html", {"form": form, "refusal": refusal})
+
+
+@require_safe
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """Django admin's own log-in form checks the password alone; it is replaced by this, which
+    sends everyone through the portal's log-in and its second-factor step (second_factor).
+
+    A signed-in person the admin turned away (no staff flag) is told so once, on the home page,
+    instead of being sent round between the two log-in pages.
+    """
+    from django.contrib import messages
+    from django.shortcuts import redirect
+    from django.urls import reverse
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = reverse("admin:index")
+    if request.user.is_authenticated:
+        messages.warning(request, _("Your account has no access to the administration."))
+        return redirect("schools:home")
+    return redirect(f"{reverse('account_login')}?{urlencode({'next': target})}")
