@@ -117,3 +117,42 @@ class RejectNullCharactersMiddleware:
                 for key, values in request.POST.lists()
             )
         return False
+
+
+# Desks and personal areas: their answers hold someone's data even when nobody is signed in to
+# see them yet (a redirect, an error naming the page).
+PERSONAL_PREFIXES = ("/me/", "/manage/", "/review/", "/credit-bank/", "/accounts/", "/admin/",
+                     "/api/v1/me/", "/api/v1/manage/", "/api/v1/review/", "/api/v1/credit-bank/")  # fmt: skip
+
+
+class PrivateResponsesMiddleware:
+    """``Cache-Control: private, no-store`` on every answer to a signed-in person or a partner
+    system, and on every answer under a personal prefix: a shared proxy or the browser's disk
+    must not keep one person's page (a learner's ledger on a learning centre's shared computer,
+    a reviewer's queue in a corporate proxy). Public pages seen by nobody signed in keep their
+    own caching (ouc_portal.pagecache).
+
+    A view that said ``public`` or gave a ``max-age`` for such an answer is overruled.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Read before the view too: an API view without authentication classes puts an anonymous
+        # user on the request, though the browser sent a signed-in session.
+        session_signed_in = _signed_in(request)
+        response = self.get_response(request)
+        if session_signed_in or _signed_in(request) or request.path.startswith(PERSONAL_PREFIXES):
+            from django.utils.cache import patch_cache_control
+
+            existing = response.get("Cache-Control", "")
+            if "public" in existing or "max-age" in existing or "s-maxage" in existing:
+                del response["Cache-Control"]
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+
+def _signed_in(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return user is not None and user.is_authenticated

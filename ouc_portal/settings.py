@@ -84,6 +84,8 @@ MIDDLEWARE = [
     # after the language and the CSRF cookie are known, before sessions are read for the user.
     "ouc_portal.pagecache.PublicPageCacheMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Answers to a signed-in person (or a partner system) are never kept by a shared cache.
+    "ouc_portal.security.PrivateResponsesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ouc_portal.security.ContentSecurityPolicyMiddleware",

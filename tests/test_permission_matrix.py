@@ -506,6 +506,13 @@ def check_cell(client, world: World, *, role: str, method: str, url: str, expect
         + (f", errors: {_error_messages(response)}" if _error_messages(response) else "")
         + ")"
     )
+    # An answer to a signed-in person (or one under a personal prefix) is for them alone: no shared
+    # cache or browser disk keeps it (ouc_portal.security.PrivateResponsesMiddleware).
+    from ouc_portal.security import PERSONAL_PREFIXES
+
+    if user is not None or urlsplit(url).path.startswith(PERSONAL_PREFIXES):
+        cache_control = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+        assert {"private", "no-store"} <= cache_control, f"{where}: Cache-Control {cache_control}"
     if must_not_store:
         after = snapshot()
         changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
