@@ -8,15 +8,27 @@ TEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run migrate demo demo-code test e2e lint messages clean bench
+.PHONY: install lock run migrate demo demo-code test e2e lint messages clean bench
 
-$(STAMP): pyproject.toml
+# Dependencies come from the hash-pinned lock (requirements-dev.txt: the runtime lock
+# requirements.txt plus the dev extra), then the portal itself without resolving anything; the
+# virtualenv is refreshed whenever a lock or pyproject.toml changes. `make lock` rewrites the locks.
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Re-resolve the locks after pyproject.toml's dependencies change: pins that still fit are kept.
+# `make lock UPGRADE=1` moves every pin to the newest release its range allows.
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host $(if $(UPGRADE),--upgrade)
+lock: install
+	CUSTOM_COMPILE_COMMAND="make lock" $(PY) -m piptools compile $(LOCK_FLAGS) --output-file requirements.txt pyproject.toml
+	CUSTOM_COMPILE_COMMAND="make lock" $(PY) -m piptools compile $(LOCK_FLAGS) --extra dev --constraint requirements.txt \
+		--output-file requirements-dev.txt pyproject.toml
 
 # make run always uses the embedded stack: SQLite and eager Celery, whatever the shell exports.
 RUN_ENV := DATABASE_URL= REDIS_URL=

@@ -111,7 +111,7 @@ def _check_source(errors: list[str], where: str, value: Any, sources: Mapping[st
     names = [value] if isinstance(value, str) else value
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         errors.append(
-            f"{where}: source must name the seed file (or a list of them) the facts come from"
+            f"{where}: source must name the seed document (or a list of them) the facts come from"
         )
         return
     for name in names:
@@ -169,7 +169,7 @@ def _network_check(data: Any) -> None:
         errors.append('"network" must be an object of network-level facts')
     sources = data.get("sources")
     if not isinstance(sources, Mapping) or not sources:
-        errors.append('"sources" must map each seed file name to what it is')
+        errors.append('"sources" must map each seed document\'s title to what it is')
         sources = {}
     keys: dict[str, set[str]] = {}
     for section in _SECTIONS:

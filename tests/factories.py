@@ -41,22 +41,16 @@ STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 def give_second_factor(user) -> None:
     """An authenticator app for ``user``, stored as allauth stores one (once per person)."""
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import TOTP
+    from ouc_portal.accounts.totp import totp_authenticator_ensure
 
-    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
-        TOTP.activate(user, STAFF_TOTP_SECRET)
+    totp_authenticator_ensure(user=user, secret=STAFF_TOTP_SECRET)
 
 
 def totp_code(secret: str = STAFF_TOTP_SECRET, *, at: float | None = None) -> str:
     """The six digits an authenticator app with ``secret`` shows at time ``at`` (now)."""
-    import time
+    from ouc_portal.accounts.totp import totp_code as code
 
-    from allauth.mfa import app_settings
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-
-    moment = time.time() if at is None else at
-    return format_hotp_value(hotp_value(secret, int(moment) // app_settings.TOTP_PERIOD))
+    return code(secret, at=at)
 
 
 def record_authentications(client, user, methods: list[str]) -> None:

@@ -3,7 +3,7 @@
 Certificates and transcripts are issued through the real services (approval → issuing task →
 stored credential); only the PDF renderer is replaced by a stub, because this file is about the
 signed JSON. Schemas are checked twice: by the portal's own pinned copies, and independently by a
-validator built here from ``../shared/standards`` (which the runtime code never reads).
+validator built here from the copies in ``tests/standards/`` (which the runtime code never reads).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from certificates.models import STATUS_LIST_SIZE, Certificate, Transcript
 from enrolment.models import Enrolment, EnrolmentStatus
 from tests import factories
 
-STANDARDS = Path(__file__).resolve().parents[2].parent / "shared" / "standards"
+STANDARDS = Path(__file__).resolve().parents[1] / "standards"  # tests/standards/, see its README
 SCHEMA_SOURCES = {
     "ob_v3p0_achievementcredential_schema.json": "1edtech-ob3/ob_v3p0_achievementcredential_schema.json",
     "ob_v3p0_profile_schema.json": "1edtech-ob3/ob_v3p0_profile_schema.json",
@@ -101,10 +101,10 @@ def allocated(cast, **type_fields) -> Certificate:
 
 
 def standards_validator(relative: str):
-    """A validator built from the shared standards copy, independent of the portal's code."""
+    """A validator built from the standards' own schema (tests/standards/), independent of the portal's code."""
     path = STANDARDS / relative
     if not path.is_file():
-        pytest.fail(f"credential standards not found at {path}: clone shared/ beside the repository")
+        pytest.fail(f"credential standards copy missing: {path} (see tests/standards/README.md)")
     schema = json.loads(path.read_text(encoding="utf-8"))
     return validator_for(schema)(schema)
 
@@ -135,7 +135,7 @@ def test_schema_copies_are_byte_identical_to_the_standards_and_pinned():
         ours = (validation.SCHEMAS_DIR / entry["file"]).read_bytes()
         theirs = STANDARDS / SCHEMA_SOURCES[entry["file"]]
         if not theirs.is_file():
-            pytest.fail(f"credential standards not found at {theirs}")
+            pytest.fail(f"credential standards copy missing: {theirs}")
         assert ours == theirs.read_bytes(), f"{entry['file']} differs from {theirs}"
         assert hashlib.sha256(ours).hexdigest() == entry["sha256"]
         assert validation.load_schema(name)["$id"] == entry["id"]

@@ -129,6 +129,48 @@ def test_demo_staff_log_in_through_allauth_without_a_confirmation_email(
     assert client.get(reverse("admin:index")).status_code == 200
 
 
+def fresh_totp_code(secret: str) -> str:
+    """pyotp's code for ``secret``, read at least two seconds before it rolls over.
+
+    allauth accepts only the current period's code (MFA_TOTP_TOLERANCE is 0)."""
+    import time
+
+    import pyotp
+
+    app = pyotp.TOTP(secret)  # pyotp's defaults: 30 s, 6 digits, SHA-1
+    if app.interval - time.time() % app.interval < 2:
+        time.sleep(2)
+    return app.now()
+
+
+def test_a_pyotp_code_takes_demo_staff_through_allauths_second_factor_page(network, debug, client):
+    """No private allauth module computes the demo code: pyotp's code must be what allauth accepts,
+    through allauth's real log-in and second-factor pages."""
+    from allauth.mfa import app_settings
+
+    from schools.management.commands.seed_demo import DEMO_TOTP_SECRET
+
+    # pyotp's defaults are the settings allauth checks codes with.
+    assert (app_settings.TOTP_PERIOD, app_settings.TOTP_DIGITS) == (30, 6)
+    seed()
+    login = {"login": "reviewer@ouc.example", "password": DEMO_PASSWORD}
+
+    response = client.post(reverse("account_login"), login)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_authenticate")
+    # A code from another secret is refused, and the session stays signed out.
+    response = client.post(
+        reverse("mfa_authenticate"), {"code": fresh_totp_code("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")}
+    )
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+    response = client.post(reverse("mfa_authenticate"), {"code": fresh_totp_code(DEMO_TOTP_SECRET)})
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(User.objects.get(email=login["login"]).pk)
+    assert client.get(reverse("review:queue")).status_code == 200
+
+
 def test_demo_staff_have_the_published_authenticator(network, debug):
     from allauth.mfa.models import Authenticator
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import time
 
-from allauth.mfa import app_settings
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from ouc_portal.accounts.totp import totp
 from schools.management.commands.seed_demo import DEMO_TOTP_SECRET
 
 
@@ -23,8 +22,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if not settings.DEBUG:
             raise CommandError("demo_code is for the local demo only: it refuses to run with DEBUG off.")
-        period = app_settings.TOTP_PERIOD
+        app = totp(DEMO_TOTP_SECRET)
         now = time.time()
-        code = format_hotp_value(hotp_value(DEMO_TOTP_SECRET, int(now) // period))
-        left = int(period - now % period)
+        code = app.at(now)
+        left = int(app.interval - now % app.interval)
         self.stdout.write(f"{code}  (valid for {left} more seconds; for every demo staff account)")

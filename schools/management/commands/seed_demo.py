@@ -11,14 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
-from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from enrolment.services import learner_register
+from ouc_portal.accounts.totp import totp_authenticator_ensure
 from schools.models import IndustrySchool, Membership, PartnerAssociation
 from schools.services import membership_grant
 
@@ -140,10 +139,8 @@ class Command(BaseCommand):
             address.verified = address.primary = True
             address.save(update_fields=["verified", "primary"])
 
-        if account.staff and not Authenticator.objects.filter(
-            user=user, type=Authenticator.Type.TOTP
-        ).exists():
-            TOTP.activate(user, DEMO_TOTP_SECRET)
+        if account.staff:
+            totp_authenticator_ensure(user=user, secret=DEMO_TOTP_SECRET)
         if account.kind == "superuser":
             return "superuser (Django admin, everything)", status
         if account.kind == "learner":
