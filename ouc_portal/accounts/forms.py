@@ -8,7 +8,6 @@ and records the authentication.
 
 from __future__ import annotations
 
-import pyotp
 from allauth.mfa import app_settings
 from allauth.mfa.adapter import get_adapter
 from allauth.mfa.base.forms import AuthenticateForm, ReauthenticateForm
@@ -17,6 +16,8 @@ from allauth.mfa.totp.forms import ActivateTOTPForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from ouc_portal.accounts.totp import totp
 
 CODE_LABEL = pgettext_lazy("second factor", "Verification code")
 CODE_HELP = _("The six digits your authenticator app shows now.")
@@ -49,8 +50,7 @@ def code_was_just_used(user, code: str) -> bool:
     if authenticator is None:
         return False
     secret = get_adapter().decrypt(authenticator.data["secret"])
-    totp = pyotp.TOTP(secret, digits=app_settings.TOTP_DIGITS, interval=app_settings.TOTP_PERIOD)
-    return totp.verify(code, valid_window=app_settings.TOTP_TOLERANCE)
+    return totp(secret).verify(code, valid_window=app_settings.TOTP_TOLERANCE)
 
 
 class _CodeForm:
