@@ -228,6 +228,10 @@ class Certificate(models.Model):
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
     pdf = models.FileField(upload_to="certificates/", blank=True)
     credential = models.JSONField(_("signed credential"), null=True, blank=True)
+    # The holder's name as the credential was signed with it (its credentialSubject's name; empty
+    # when it names nobody), stored with the credential and never changed afterwards: verification
+    # shows what was signed, not the profile's name of today. A new legal name is a new issue.
+    holder_name = models.CharField(_("holder's name, as signed"), max_length=200, blank=True, editable=False)
     # Position in the revocation status list named in the credential's credentialStatus.
     status_index = models.BigIntegerField(null=True, blank=True, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.VALID)
@@ -283,6 +287,8 @@ class Transcript(models.Model):
     verification_code = models.CharField(max_length=64, unique=True, default=new_verification_code, editable=False)
     pdf = models.FileField(upload_to="transcripts/", blank=True)
     credential = models.JSONField(_("signed credential"), null=True, blank=True)
+    # As on Certificate: the name the credential was signed with, fixed when it is stored.
+    holder_name = models.CharField(_("holder's name, as signed"), max_length=200, blank=True, editable=False)
     status_index = models.BigIntegerField(null=True, blank=True, unique=True)
     superseded_by = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="supersedes"

@@ -296,7 +296,9 @@ def _certificate_context(certificate: Certificate, *, compact: bool = False) -> 
     request = certificate.request
     cert_type = request.type
     learner = request.learner
-    name = learner.legal_name.strip() or learner.user.email
+    # The name the credential was signed with (``certificate_issue`` sets it before the PDF is
+    # made, from the same learner row); a credential that names nobody leaves the email.
+    name = certificate.holder_name.strip() or learner.legal_name.strip() or learner.user.email
     url = verify_url(certificate.verification_code)
     signatories = _signatories(certificate)
     return {

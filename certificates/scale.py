@@ -1361,7 +1361,7 @@ def _sign_in_worker(ids: list[int]) -> int:
 
 
 def _sign(ids: list[int]) -> int:
-    from certificates.credentials.builders import certificate_credential
+    from certificates.credentials.builders import certificate_credential, signed_holder_name
     from certificates.rendering import certificate_pdf
 
     related = (
@@ -1371,10 +1371,11 @@ def _sign(ids: list[int]) -> int:
     signed = 0
     for certificate in Certificate.objects.select_related(*related).filter(pk__in=ids).order_by("pk"):
         credential = certificate_credential(certificate)
+        certificate.holder_name = signed_holder_name(credential)
         pdf = certificate_pdf(certificate)
         with transaction.atomic():
             certificate.credential = credential
             certificate.pdf.save(f"{certificate.serial}.pdf", ContentFile(pdf), save=False)
-            certificate.save(update_fields=["credential", "pdf"])
+            certificate.save(update_fields=["credential", "holder_name", "pdf"])
         signed += 1
     return signed

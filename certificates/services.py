@@ -323,7 +323,7 @@ def certificate_issue(*, request_id: int, today: datetime.date | None = None) ->
     once; the credential and PDF are made outside any lock and stored only if no other run has
     stored them first. The request becomes issued, and the learner is told, in that last step.
     """
-    from certificates.credentials.builders import certificate_credential
+    from certificates.credentials.builders import certificate_credential, signed_holder_name
     from certificates.rendering import certificate_pdf
 
     CertificateRequest.objects.filter(pk=request_id).update(issue_attempts=models.F("issue_attempts") + 1)
@@ -335,6 +335,8 @@ def certificate_issue(*, request_id: int, today: datetime.date | None = None) ->
         "request__enrolment", "school",
     ).get(pk=certificate.pk)
     credential = certificate_credential(certificate)  # signed, schema-valid and self-verified
+    # The PDF, the pages and the API show the name just signed, never the profile's later one.
+    certificate.holder_name = signed_holder_name(credential)
     pdf = certificate_pdf(certificate)
     with transaction.atomic():
         request = _locked(certificate.request)
@@ -342,8 +344,9 @@ def certificate_issue(*, request_id: int, today: datetime.date | None = None) ->
         if stored.is_ready:
             return stored
         stored.credential = credential
+        stored.holder_name = certificate.holder_name
         stored.pdf.save(f"{stored.serial}.pdf", ContentFile(pdf), save=False)
-        stored.save(update_fields=["credential", "pdf"])
+        stored.save(update_fields=["credential", "holder_name", "pdf"])
         if request.status == R.APPROVED:
             _move(request, to=R.ISSUED, actor=None)
         CertificateRequest.objects.filter(pk=request.pk).update(issue_failed_at=None, issue_error="")
@@ -424,7 +427,7 @@ def transcript_request(*, learner: Learner) -> Transcript:
 def transcript_build(*, transcript_id: int) -> Transcript:
     """Build a queued transcript: the record, the signed CLR credential, the PDF; then it
     supersedes the learner's older transcripts. Safe to run twice: a ready one is left alone."""
-    from certificates.credentials.builders import transcript_credential
+    from certificates.credentials.builders import signed_holder_name, transcript_credential
     from certificates.records import transcript_record
     from certificates.rendering import transcript_pdf
 
@@ -446,11 +449,12 @@ def transcript_build(*, transcript_id: int) -> Transcript:
             return stored
         now = timezone.now()
         stored.credential = credential
+        stored.holder_name = signed_holder_name(credential)
         stored.pdf.save(f"transcript-{stored.public_id}.pdf", ContentFile(pdf), save=False)
         stored.status = Transcript.Status.READY
         stored.built_at = record.at
         stored.error = ""
-        stored.save(update_fields=["credential", "pdf", "status", "built_at", "error"])
+        stored.save(update_fields=["credential", "holder_name", "pdf", "status", "built_at", "error"])
         Transcript.objects.filter(
             learner_id=stored.learner_id, status=Transcript.Status.READY, superseded_by__isnull=True, built_at__lt=record.at
         ).exclude(pk=stored.pk).update(superseded_by=stored, superseded_at=now)

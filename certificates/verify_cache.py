@@ -1,9 +1,9 @@
 """The verification page, cached whole for anonymous visitors (ouc_portal.pagecache).
 
-What ``/verify/<code>/`` shows comes from the certificate or transcript, its request's learner
-(the name), its type, school and association. Every save (of a transcript: once it is ready)
-or delete of those rows bumps one
-counter in the shared cache (``verify_version``), now and again when the transaction commits,
+What ``/verify/<code>/`` shows comes from the certificate or transcript (the holder's name
+among it, as signed: ``holder_name``), its type, school and association. The learner's profile is
+not on the page, so a renamed profile leaves every stored page as it is. Every save (of a
+transcript: once it is ready) or delete of those rows bumps one counter in the shared cache (``verify_version``), now and again when the transaction commits,
 so a revocation, a supersession (the new transcript is saved in the same transaction as the old
 ones are marked) or a renamed school shows at once in every process, in both languages. The
 receivers are connected in ``CertificatesConfig.ready``, so web processes and Celery workers
@@ -62,13 +62,13 @@ def connect() -> None:
     """Connect the receivers (idempotent: each has a dispatch_uid).
 
     Certificate requests are left out: a request's learner and type never change, and its
-    status is not what the page shows (the certificate's is).
+    status is not what the page shows (the certificate's is). Learners are left out: the page
+    shows the name the credential was signed with, stored on the certificate or transcript.
     """
     from certificates.models import Certificate, CertificateType, Transcript
-    from enrolment.models import Learner
     from schools.models import IndustrySchool, PartnerAssociation
 
-    for model in (Certificate, CertificateType, Transcript, Learner, IndustrySchool, PartnerAssociation):
+    for model in (Certificate, CertificateType, Transcript, IndustrySchool, PartnerAssociation):
         label = model._meta.label_lower
         receiver = _transcript_saved if model is Transcript else _changed
         post_save.connect(receiver, sender=model, dispatch_uid=f"verify-cache-save-{label}")

@@ -59,6 +59,11 @@ OPEN_ENROLMENT_STATES = frozenset({EnrolmentStatus.ACCEPTED, EnrolmentStatus.ACT
 # --- The learner's account ----------------------------------------------------------------------
 
 
+def learner_account(*, learner: Learner) -> CreditAccount | None:
+    """The learner's credit account, or None; reading never opens one (``services.account_for`` does)."""
+    return CreditAccount.objects.filter(learner=learner).first()
+
+
 def account_ledger(*, account: CreditAccount) -> QuerySet[LedgerEntry]:
     """The account's ledger, newest first, with the source of every line read in the same query."""
     return (

@@ -15,6 +15,7 @@ from enrolment.models import (
     EnrolmentStatus,
     GroupCourse,
     Intake,
+    Learner,
     Programme,
     ProgrammeStatus,
     RequirementGroup,
@@ -120,6 +121,18 @@ def programme_body_for_page(*, slug: str) -> Programme:
         )
         .get(slug=slug)
     )
+
+
+def learner_of(user) -> Learner | None:
+    """The person's learner record, or None. Reading never makes one: a record is made by an
+    explicit action (signing up, saving the learner profile, applying, submitting a learning
+    outcome, asking for a transcript), never by opening a page or calling a GET."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        return user.learner
+    except Learner.DoesNotExist:
+        return None
 
 
 def learner_enrolments(learner) -> QuerySet[Enrolment]:

@@ -58,6 +58,13 @@ PROFILE_FIELDS = ("legal_name", "phone", "employer", "job_title", "industry", "p
 
 
 @transaction.atomic
+def learner_profile_save(*, user, consent: bool, **fields) -> Learner:
+    """Save the person's learner profile, making them a learner first if they are not one yet:
+    the explicit act that makes a record. A refused profile makes nothing (one transaction)."""
+    return learner_update_profile(learner=learner_register(user=user), consent=consent, **fields)
+
+
+@transaction.atomic
 def learner_update_profile(*, learner: Learner, consent: bool, **fields) -> Learner:
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:

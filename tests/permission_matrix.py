@@ -81,8 +81,11 @@ PUBLIC = cells(OK)
 # The health checks: open to every process and person, whatever their session.
 HEALTH = cells(OK, staff_password_only=OK)
 HEALTH_WRITE = cells(METHOD, staff_password_only=METHOD)
-# Anyone signed in (a staff member who opens the learner area becomes a learner too).
+# Anyone signed in. Someone without a learner record (staff who never signed up) is shown the
+# learner area empty, with the way to begin; opening it makes no record (issue 14: no GET writes).
 SIGNED_IN = cells(OK, visitor=LOGIN)
+# Anyone with a learner record; someone signed in without one is told there is nothing (404).
+LEARNERS = cells(DENIED, visitor=LOGIN, learner=OK, other_learner=OK)
 # The learner's own object: anybody else, superusers included, is told it does not exist.
 OWN = cells(DENIED, visitor=LOGIN, learner=OK)
 # This school's administrators and superusers.
@@ -180,7 +183,8 @@ PAGES: dict[str, Row] = {
     "certs:certificate_pdf": read_only(OWN, METHOD_SIGNED_IN),
     # The learner's credit bank (creditbank.views.learner).
     "credits:home": read_only(SIGNED_IN, METHOD_SIGNED_IN),
-    "credits:lifelong_file": read_only(SIGNED_IN, METHOD_SIGNED_IN),
+    # The file of a learner's record: someone without one has no file (it opens no account).
+    "credits:lifelong_file": read_only(LEARNERS, METHOD_SIGNED_IN),
     "credits:outcome_submit": Row(SIGNED_IN, entitled(SIGNED_IN, INVALID)),
     "credits:outcome_detail": read_only(OWN, METHOD_SIGNED_IN, kwargs={"public_id": "outcome"}),
     # Evidence: its owner and the credit bank's officers.

@@ -39,7 +39,7 @@ from django.db import connection, transaction
 from django.forms import BaseForm, BaseFormSet
 from django.test import Client, override_settings
 from django.test.utils import ContextList
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 from rest_framework.views import APIView
 
@@ -52,10 +52,10 @@ pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 MINIMAL_BODY = {"permission_matrix": "1"}
-# Rows a signed-in person's first visit to the learner area creates by design (the learner
-# profile and its credit account: ``enrolment.services.learner_register``); every other row of
-# the project's own apps must stay as it was after a refused write.
-CREATED_ON_FIRST_VISIT = {"enrolment.Learner", "creditbank.CreditAccount"}
+# Rows a signed-in person's visit may create by design. None: a learner record and its credit
+# account are made by an explicit action (issue 14), so every row of the project's own apps must
+# stay as it was after a refused write (tests/test_get_writes_nothing.py holds GETs to it too).
+CREATED_ON_FIRST_VISIT: set[str] = set()
 # The audit log records every changing request, refused ones included (ouc_portal/audit): a line
 # about an attempt is not something the attempt stored.
 RECORDS_EVERY_ATTEMPT = {"audit"}
@@ -436,10 +436,24 @@ def _project_models() -> list:
     ]
 
 
-def snapshot() -> dict[str, int]:
-    """Row counts of every model of the project's apps (see ``CREATED_ON_FIRST_VISIT``), read in
-    one query: it runs twice for most of the matrix's cells."""
-    models = _project_models()
+@functools.cache
+def _every_project_model() -> list:
+    """Every model of the project's own apps, the audit log aside (it records every attempt)."""
+    base = str(settings.BASE_DIR)
+    return [
+        model
+        for config in apps.get_app_configs()
+        if str(config.path).startswith(base) and "site-packages" not in str(config.path)
+        for model in config.get_models()
+        if model._meta.app_label not in RECORDS_EVERY_ATTEMPT
+    ]
+
+
+def snapshot(*, everything: bool = False) -> dict[str, int]:
+    """Row counts of every model of the project's apps (see ``CREATED_ON_FIRST_VISIT``; with
+    ``everything``, those rows too), read in one query: it runs twice for most of the matrix's
+    cells."""
+    models = _every_project_model() if everything else _project_models()
     quote = connection.ops.quote_name
     # Table names from the models, quoted by the backend: nothing here comes from a request.
     tables = [quote(model._meta.db_table) for model in models]
@@ -598,6 +612,98 @@ def test_api(client, world, path, method, role, expected):
     # A GET never stores, whoever sends it; a write by the entitled may.
     check_cell(client, world, role=role, method=method, url=url, expected=expected, api=True,
                write=method != "GET", must_not_store=method == "GET", body=op.body)  # fmt: skip
+
+
+# --- A partner system's API token: the reviewers' API, and nothing else ------------------------------
+
+# The operations a partner token is made for (README, "Partner systems"); it acts there exactly as
+# a reviewer of its association, signed in with a session, does.
+PARTNER_TOKEN_PATHS = ("/api/v1/review/requests/", "/api/v1/review/certificates/")
+PARTNER_KEY_REFUSED = "Partner API keys work only on the reviewers' API"
+
+
+def _reads_no_credentials(url: str) -> bool:
+    """An operation anonymous by design (``authentication_classes = []``): it never reads the
+    Authorization header, so a key there is nobody's, as for a visitor."""
+    view = resolve(urlsplit(url).path).func
+    return not view.cls().get_authenticators()
+
+
+def partner_token_cells() -> Iterator:
+    for path, methods in sorted(schema_operations().items()):
+        for method in sorted(methods):
+            yield pytest.param(path, method, id=f"{method} {path}")
+
+
+@pytest.mark.parametrize(("path", "method"), list(partner_token_cells()))
+def test_a_partner_token_acts_only_through_the_review_api(client, world, path, method):
+    """Every operation of the OpenAPI schema, called with a valid partner key and no session: the
+    reviewers' API answers as to the association's reviewer; every other operation refuses the
+    key (403, saying where keys work) and stores nothing, not even a learner record, a credit
+    account or the token's last use (issue 14: a key once opened a credit account and filed
+    evidence through the learner API)."""
+    from schools.models import PartnerToken
+
+    op = pm.API[path][method]
+    url = _api_url(world, path, op)
+    token = PartnerToken.objects.get(public_id=world.values["token"])
+    last_used = token.last_used_at
+    before = snapshot(everything=True)
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {world.values['token_key']}"
+    try:
+        response = _send(client, method, url, _body(world, op.body))
+    finally:
+        del client.defaults["HTTP_AUTHORIZATION"]
+    actual = outcome_of(response, api=True, anonymous=False, write=method != "GET")
+    where = f"{method} {url} with a partner key"
+    if path.startswith(PARTNER_TOKEN_PATHS):
+        expected = op.cells["reviewer"]
+        assert actual == expected, f"{where}: expected {expected!r} as for the reviewer, got {actual!r}"
+        if method == "GET" or expected != pm.OK:
+            assert snapshot(everything=True) == before, f"{where} stored rows"
+        return
+    if _reads_no_credentials(url):
+        expected = op.cells["visitor"]
+        assert actual == expected, f"{where}: expected {expected!r} as for a visitor, got {actual!r}"
+    else:
+        assert response.status_code == 403, f"{where}: expected 403, got HTTP {response.status_code}"
+        assert PARTNER_KEY_REFUSED in response.json()["detail"], where
+    after = snapshot(everything=True)
+    changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+    assert not changed, f"{where} answered HTTP {response.status_code} but stored rows: {changed}"
+    token.refresh_from_db()
+    assert token.last_used_at == last_used, f"{where} noted the key as used"
+
+
+def test_a_partner_key_beside_a_session_is_still_refused_outside_the_review_api(client, world):
+    """The key is refused, not ignored: a session in the same request does not carry it through."""
+    sign_in(client, world, "learner")
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {world.values['token_key']}"
+    try:
+        response = client.get("/api/v1/me/enrolments/")
+    finally:
+        del client.defaults["HTTP_AUTHORIZATION"]
+    assert response.status_code == 403 and PARTNER_KEY_REFUSED in response.json()["detail"]
+
+
+def test_the_schema_offers_the_partner_key_only_on_the_review_api():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    listed, review = set(), set()
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            key = f"{method.upper()} {path}"
+            if path.startswith(PARTNER_TOKEN_PATHS):
+                review.add(key)
+            if {"partnerToken": []} in operation.get("security", []):
+                listed.add(key)
+                assert "401" in operation["responses"], key
+            else:
+                assert "401" not in operation["responses"], f"{key} documents a 401 only partner keys get"
+    assert review and listed == review
 
 
 # --- Another school's administrator, through their own school's address ----------------------------

@@ -68,6 +68,8 @@ def _one_of(field: str, value: str, allowed) -> str:
 class ReviewRequestViewSet(viewsets.ReadOnlyModelViewSet):
     """Certificate requests of the caller's associations, and the decisions on them."""
 
+    # Partner systems' bearer keys work here, and only here (schools.api.authentication).
+    accepts_partner_tokens = True
     permission_classes = [IsAuthenticated, IsReviewer]
     schema = ErrorResponsesAutoSchema()
     lookup_field = "public_id"
@@ -148,6 +150,8 @@ class ReviewRequestViewSet(viewsets.ReadOnlyModelViewSet):
 class ReviewCertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Certificates issued for the caller's associations, and their revocation."""
 
+    # Partner systems' bearer keys work here, and only here (schools.api.authentication).
+    accepts_partner_tokens = True
     permission_classes = [IsAuthenticated, IsReviewer]
     schema = ErrorResponsesAutoSchema()
     serializer_class = serializers.ReviewCertificateSerializer

@@ -90,11 +90,15 @@ class ReviewCertificateSerializer(serializers.ModelSerializer):
     request = serializers.UUIDField(source="request.public_id", read_only=True, help_text="Its request's public id.")
     learner = LearnerSerializer(source="request.learner", read_only=True)
     type = TypeSerializer(source="request.type", read_only=True)
+    holder_name = serializers.CharField(
+        read_only=True, help_text="The name the certificate was issued and signed to; the learner's profile may differ now."
+    )
 
     class Meta:
         model = Certificate
         fields = [
             "serial", "state", "issued_on", "expires_on", "revoked_at", "revocation_reason", "request", "learner", "type",
+            "holder_name",
         ]  # fmt: skip
         read_only_fields = fields
 

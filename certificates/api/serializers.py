@@ -35,7 +35,11 @@ class VerificationSerializer(serializers.Serializer):
     expires_on = serializers.DateField(read_only=True, allow_null=True)
     superseded_on = serializers.DateField(read_only=True, allow_null=True)
     serial = serializers.CharField(read_only=True, allow_null=True, help_text="Certificate serial number; null for transcripts.")
-    learner_name = serializers.CharField(read_only=True, help_text="The holder's legal name.")
+    learner_name = serializers.CharField(
+        read_only=True,
+        help_text="The holder's name as the credential was signed with it (empty when it names nobody); "
+        "a later change of the learner's profile does not change it.",
+    )
     title_en = serializers.CharField(read_only=True)
     title_zh = serializers.CharField(read_only=True)
     issuer = IssuerSerializer(source="*", read_only=True)

@@ -731,6 +731,14 @@ def transcript_credential(transcript: Transcript, record, *, now: datetime.datet
 # -- issuer profiles ------------------------------------------------------------------------------
 
 
+def signed_holder_name(credential: dict | None) -> str:
+    """The holder's name as ``credential`` was signed with it: its subject's ``name``, or "" when
+    it names nobody. What every public page shows as the holder, whatever the profile says later."""
+    subject = (credential or {}).get("credentialSubject") or {}
+    name = subject.get("name") if isinstance(subject, dict) else None
+    return name if isinstance(name, str) else ""
+
+
 def issuer_profile(slug: str, *, public_keys: list[str] | None = None) -> dict:
     """The OB 3.0 Profile of issuer ``slug`` (a school, ``credit-bank`` or ``ouc``) with its keys.
 

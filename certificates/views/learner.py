@@ -18,21 +18,23 @@ from certificates import selectors, services
 from certificates.errors import CertificateError
 from certificates.links import verify_url
 from certificates.models import Certificate, CertificateType, Transcript
+from enrolment import selectors as enrolment_selectors
 from enrolment import services as enrolment_services
 from enrolment.models import Learner
 
 
-def _learner(request: HttpRequest) -> Learner:
-    try:
-        return request.user.learner
-    except Learner.DoesNotExist:
-        return enrolment_services.learner_register(user=request.user)
+def _learner(request: HttpRequest) -> Learner | None:
+    # Read only: someone without a learner record has no certificates (an empty page, or 404 for
+    # one looked up); asking for a transcript (a POST) is what makes the record.
+    return enrolment_selectors.learner_of(request.user)
 
 
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     learner = _learner(request)
+    if learner is None:
+        return render(request, "certificates/learner/home.html", {"requests": [], "eligible": [], "transcripts": []})
     return render(
         request,
         "certificates/learner/home.html",
@@ -54,6 +56,10 @@ def request_certificate(request: HttpRequest, code: str) -> HttpResponse:
     )
     if request.method == "POST":
         try:
+            if learner is None:
+                raise CertificateError(
+                    _("Only learners ask for certificates: this one needs a completed programme or a credit-bank conversion.")
+                )
             services.request_open(learner=learner, type=cert_type)
         except CertificateError as exc:
             messages.error(request, str(exc))
@@ -68,7 +74,8 @@ def request_certificate(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _own_certificate(request: HttpRequest, serial: str) -> Certificate:
-    certificate = selectors.learner_certificate(learner=_learner(request), serial=serial)
+    learner = _learner(request)
+    certificate = selectors.learner_certificate(learner=learner, serial=serial) if learner else None
     if certificate is None or not certificate.is_ready:
         raise Http404
     return certificate
@@ -106,13 +113,18 @@ def certificate_pdf(request: HttpRequest, serial: str) -> FileResponse:
 @login_required
 @require_POST
 def transcript_request(request: HttpRequest) -> HttpResponse:
-    transcript = services.transcript_request(learner=_learner(request))
+    # Asking is an explicit act: it makes the learner record if need be.
+    learner = _learner(request) or enrolment_services.learner_register(user=request.user)
+    transcript = services.transcript_request(learner=learner)
     messages.success(request, _("Your transcript is being prepared. This page updates itself when it is ready."))
     return redirect("certs:transcript", public_id=transcript.public_id)
 
 
 def _own_transcript(request: HttpRequest, public_id) -> Transcript:
-    return get_object_or_404(Transcript.objects.select_related("superseded_by"), public_id=public_id, learner=_learner(request))
+    learner = _learner(request)
+    if learner is None:
+        raise Http404
+    return get_object_or_404(Transcript.objects.select_related("superseded_by"), public_id=public_id, learner=learner)
 
 
 @login_required

@@ -80,7 +80,11 @@ def _count_lookup(request: HttpRequest) -> int | None:
 
 @dataclass(frozen=True)
 class Verification:
-    """The public facts of one certificate or transcript, shared by the page and the API."""
+    """The public facts of one certificate or transcript, shared by the page and the API.
+
+    ``learner_name`` is the name the credential was signed with (``holder_name``), never the
+    learner's profile: nothing here reads the learner at all.
+    """
 
     kind: str  # "certificate" | "transcript"
     code: str
@@ -139,25 +143,9 @@ def _day(value: datetime.date | None) -> str:
     return value.isoformat() if value else "—"
 
 
-def _signed_name(model, record, loaded: bool) -> str:
-    """The holder's name as the credential was signed with it. A closed account's profile name is
-    erased, but what was issued is a public claim that keeps verifying, name included; this
-    costs a query only for such a closed account, when the credential is not loaded."""
-    if loaded:
-        return ((record.credential or {}).get("credentialSubject") or {}).get("name", "")
-    return (
-        model.objects.filter(pk=record.pk)
-        .values_list("credential__credentialSubject__name", flat=True)
-        .first()
-        or ""
-    )
-
-
 def _certificate(code: str, *, with_credential: bool) -> Verification | None:
     queryset = (
-        Certificate.objects.select_related(
-            "request__learner", "request__type__school", "request__type__association"
-        )
+        Certificate.objects.select_related("request__type__school", "request__type__association")
         .filter(verification_code=code, credential__isnull=False)
         .exclude(pdf="")
     )
@@ -171,8 +159,9 @@ def _certificate(code: str, *, with_credential: bool) -> Verification | None:
         kind="certificate",
         code=code,
         status=certificate.status_on(),
-        learner_name=certificate.request.learner.legal_name
-        or _signed_name(Certificate, certificate, with_credential),
+        # What was signed, never the profile's name of today: a holder who renames their
+        # profile must not have the portal vouch that the certificate is theirs under the new name.
+        learner_name=certificate.holder_name,
         title_en=cert_type.name_en,
         title_zh=cert_type.name_zh,
         kind_label=cert_type.get_kind_display(),
@@ -213,8 +202,7 @@ def transcript_summary(credential: dict | None) -> dict[str, Any]:
 
 def _transcript(code: str) -> Verification | None:
     transcript = (
-        Transcript.objects.select_related("learner")
-        .filter(verification_code=code, status=Transcript.Status.READY, credential__isnull=False)
+        Transcript.objects.filter(verification_code=code, status=Transcript.Status.READY, credential__isnull=False)
         .first()
     )
     if transcript is None:
@@ -225,8 +213,7 @@ def _transcript(code: str) -> Verification | None:
         kind="transcript",
         code=code,
         status=transcript.status_on(),
-        learner_name=transcript.learner.legal_name
-        or _signed_name(Transcript, transcript, loaded=True),
+        learner_name=transcript.holder_name,  # as signed, like a certificate's
         title_en=TRANSCRIPT_TITLE[0],
         title_zh=TRANSCRIPT_TITLE[1],
         kind_label=_("Credit-bank transcript"),

@@ -24,6 +24,7 @@ from creditbank.audit import audit_page_body, programme_audit
 from creditbank.errors import CreditBankError
 from creditbank.forms import OutcomeSubmitForm, WhatIfForm
 from creditbank.models import LearningOutcome, OutcomeEvidence
+from enrolment import selectors as enrolment_selectors
 from enrolment import services as enrolment_services
 from enrolment.models import Enrolment, Learner
 from schools.roles import roles_for
@@ -31,15 +32,22 @@ from schools.roles import roles_for
 LEDGER_PAGE_SIZE = 50
 
 
-def _learner(request: HttpRequest) -> Learner:
-    # Staff who never signed up through the form become learners (with an account) on arrival.
-    try:
-        return request.user.learner
-    except Learner.DoesNotExist:
-        return enrolment_services.learner_register(user=request.user)
+def _learner(request: HttpRequest) -> Learner | None:
+    # Read only: someone without a learner record (staff who never signed up) sees an empty
+    # credit bank with the way to begin; submitting an outcome (a POST) makes the record.
+    return enrolment_selectors.learner_of(request.user)
 
 
-def _enrolment_or_404(learner: Learner, public_id) -> Enrolment:
+def _learner_or_404(request: HttpRequest) -> Learner:
+    learner = _learner(request)
+    if learner is None:
+        raise Http404
+    return learner
+
+
+def _enrolment_or_404(learner: Learner | None, public_id) -> Enrolment:
+    if learner is None:
+        raise Http404
     try:
         return selectors.learner_enrolment(learner=learner, public_id=public_id)
     except Enrolment.DoesNotExist:
@@ -50,7 +58,19 @@ def _enrolment_or_404(learner: Learner, public_id) -> Enrolment:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     learner = _learner(request)
-    account = services.account_for(learner)
+    # Read, never opened here: an account opens with the learner record (an explicit action).
+    account = selectors.learner_account(learner=learner) if learner is not None else None
+    if account is None:
+        return render(
+            request,
+            "creditbank/learner/home.html",
+            {
+                "account": None,
+                "page_obj": Paginator([], LEDGER_PAGE_SIZE).get_page(1),
+                "outcomes": [],
+                "enrolments": selectors.learner_enrolments_for_audit(learner=learner) if learner is not None else [],
+            },
+        )
     page = Paginator(selectors.account_ledger(account=account), LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -68,10 +88,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def outcome_submit(request: HttpRequest) -> HttpResponse:
-    learner = _learner(request)
     form = OutcomeSubmitForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
+            # Submitting is an explicit act: it makes the learner record (and account) if need be.
+            learner = _learner(request) or enrolment_services.learner_register(user=request.user)
             outcome = services.outcome_submit(
                 learner=learner, files=form.cleaned_data["files"], **form.outcome_fields()
             )
@@ -86,7 +107,7 @@ def outcome_submit(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def outcome_detail(request: HttpRequest, public_id) -> HttpResponse:
-    learner = _learner(request)
+    learner = _learner_or_404(request)
     try:
         page = selectors.learner_outcome(learner=learner, public_id=public_id)
     except LearningOutcome.DoesNotExist:
@@ -157,11 +178,13 @@ def what_if(request: HttpRequest, public_id) -> HttpResponse:
 @require_GET
 @never_cache
 def lifelong_file(request: HttpRequest) -> HttpResponse:
-    learner = _learner(request)
-    account = services.account_for(learner)
+    # Someone without a learner record has no file (404); the download opens nothing.
+    learner = _learner_or_404(request)
+    account = selectors.learner_account(learner=learner)
     data = selectors.lifelong_file(learner=learner)
     response = HttpResponse(
         json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
     )
-    response["Content-Disposition"] = f'attachment; filename="lifelong-learning-file-{account.number}.json"'
+    name = f"lifelong-learning-file-{account.number}.json" if account else "lifelong-learning-file.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -154,8 +154,10 @@ class MyEnrolmentViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "public_id"
     filter_backends: list = []
 
-    def _learner(self) -> Learner:
-        return services.learner_register(user=self.request.user)
+    def _learner(self) -> Learner | None:
+        # Read only: a signed-in person without a learner record has no enrolments (an empty
+        # list, a 404 for one), and applying needs a finished profile, which makes the record.
+        return selectors.learner_of(self.request.user)
 
     def get_serializer_class(self):
         return serializers.EnrolmentDetailSerializer if self.action == "retrieve" else serializers.EnrolmentSerializer
@@ -163,7 +165,10 @@ class MyEnrolmentViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Enrolment.objects.none()
-        enrolments = selectors.learner_enrolments(self._learner()).select_related("programme")
+        learner = self._learner()
+        if learner is None:
+            return Enrolment.objects.none()
+        enrolments = selectors.learner_enrolments(learner).select_related("programme")
         if self.action == "retrieve":
             enrolments = enrolments.prefetch_related("history", "results__course")
         return enrolments
@@ -179,8 +184,11 @@ class MyEnrolmentViewSet(viewsets.ReadOnlyModelViewSet):
         ).first()
         if intake is None:
             raise ValidationError({"intake": [_("No open intake has this id.")]})
+        learner = self._learner()
         try:
-            outcome = services.enrolment_apply(learner=self._learner(), intake=intake)
+            if learner is None:  # as for any unfinished profile; saving the profile makes the record
+                raise EnrolmentError(_("Finish your learner profile before you apply."))
+            outcome = services.enrolment_apply(learner=learner, intake=intake)
         except EnrolmentError as exc:
             raise _refusal(exc) from None
         enrolment = outcome.enrolment

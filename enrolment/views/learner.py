@@ -94,12 +94,10 @@ def programme_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _learner(request: HttpRequest) -> Learner:
-    # Staff who never signed up through the form are learners too once they come here.
-    try:
-        return request.user.learner
-    except Learner.DoesNotExist:
-        return services.learner_register(user=request.user)
+def _learner(request: HttpRequest) -> Learner | None:
+    # Read only: staff who never signed up see the learner area empty, with the way to begin;
+    # saving the profile (a POST) is what makes them a learner.
+    return selectors.learner_of(request.user)
 
 
 @login_required
@@ -111,7 +109,7 @@ def intake_apply(request: HttpRequest, public_id) -> HttpResponse:
     if not intake.programme.is_published:
         raise Http404
     learner = _learner(request)
-    if not learner.profile_complete:
+    if learner is None or not learner.profile_complete:
         messages.info(request, _("Finish your learner profile first; then confirm your application."))
         return redirect(f"{reverse('enrolment:my_profile')}?next={request.path}")
     if request.method == "POST":
@@ -138,6 +136,12 @@ def intake_apply(request: HttpRequest, public_id) -> HttpResponse:
 @login_required
 def my_dashboard(request: HttpRequest) -> HttpResponse:
     learner = _learner(request)
+    if learner is None:
+        # Nobody's records to show: the profile section asks them to begin.
+        records = render_to_string(
+            "enrolment/includes/my_dashboard_records.html", {"enrolments": [], "results": []}, request=request
+        )
+        return render(request, "enrolment/my_dashboard.html", {"learner": None, "records": mark_safe(records)})  # noqa: S308
     # The enrolments and results come from the cache while their fingerprint (one query) and the
     # catalogue's names stay the same; the profile is read fresh with the learner.
     records = cached_fragment(
@@ -167,12 +171,13 @@ def my_profile(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = ""
-    form = ProfileForm(request.POST or None, instance=learner)
+    # Someone without a learner record fills in an empty profile; saving it makes the record.
+    form = ProfileForm(request.POST or None, instance=learner or Learner(user=request.user))
     form.fields["centre"].queryset = LearningCentre.objects.order_by("province", "name_en")
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
-            services.learner_update_profile(learner=learner, consent=form.cleaned_data["consent"], **fields)
+            services.learner_profile_save(user=request.user, consent=form.cleaned_data["consent"], **fields)
         except EnrolmentError as exc:
             form.add_error(None, exc.message)
         else:
@@ -185,6 +190,8 @@ def my_profile(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def my_enrolment(request: HttpRequest, public_id) -> HttpResponse:
     learner = _learner(request)
+    if learner is None:
+        raise Http404
     # Another learner's enrolment does not exist for this person: 404, never 403.
     enrolment = get_object_or_404(
         Enrolment.objects.select_related("intake__programme__school", "intake__centre"),

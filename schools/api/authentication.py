@@ -9,6 +9,13 @@ that its key failed). A token's calls carry no CSRF check: no browser sends this
 The challenge is only offered to a caller who sent a bearer key, so a visitor without one (or
 with another scheme's header, which is ignored) is still answered 403, as the schema says for the
 session (see ``schools.api.schema``).
+
+A key works only on the operations it was made for: the reviewers' API. A view takes partner
+keys only when it says so (``accepts_partner_tokens = True``, on the review viewsets); anywhere
+else a bearer key is refused with 403 and a message naming where keys work, before the key is
+even looked up, so the service user never acts there (issue 14: a key once opened a credit
+account and filed evidence through the learner API) and nothing is written, not even the
+token's ``last_used_at``. The schema lists the bearer scheme only on those operations.
 """
 
 from __future__ import annotations
@@ -22,6 +29,17 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from schools import tokens
 
 KEYWORD = "Bearer"
+# The attribute a view sets to take partner keys; every other view refuses them.
+ACCEPTS_PARTNER_TOKENS = "accepts_partner_tokens"
+
+
+def accepts_partner_tokens(view) -> bool:
+    """Whether ``view`` (an APIView instance or class) takes partner-system bearer keys."""
+    return getattr(view, ACCEPTS_PARTNER_TOKENS, False) is True
+
+
+class PartnerKeyNotAccepted(exceptions.PermissionDenied):
+    default_code = "partner_key_not_accepted"
 
 
 class PartnerTokenAuthentication(BaseAuthentication):
@@ -31,6 +49,14 @@ class PartnerTokenAuthentication(BaseAuthentication):
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None  # not ours: the session (or nobody) decides
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        if not accepts_partner_tokens(view):
+            raise PartnerKeyNotAccepted(
+                _(
+                    "Partner API keys work only on the reviewers' API (/api/v1/review/requests/ and "
+                    "/api/v1/review/certificates/); this operation does not accept them."
+                )
+            )
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(
                 _("Malformed Authorization header: send “Bearer <key>”, the key as one word.")
@@ -64,6 +90,12 @@ class PartnerTokenAuthentication(BaseAuthentication):
 class PartnerTokenScheme(OpenApiAuthenticationExtension):
     target_class = "schools.api.authentication.PartnerTokenAuthentication"
     name = "partnerToken"
+
+    def get_security_requirement(self, auto_schema):
+        # Only the operations that take partner keys list the scheme (the rest refuse them).
+        if not accepts_partner_tokens(auto_schema.view):
+            return None
+        return super().get_security_requirement(auto_schema)
 
     def get_security_definition(self, auto_schema):
         return {

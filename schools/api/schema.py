@@ -6,11 +6,14 @@ answers the contract never mentioned. ``ErrorResponsesAutoSchema`` adds them whe
 can produce them, with the bodies DRF writes:
 
 - 400 when the request carries a body or query filters: field name → list of messages;
-- 403 unless the operation is open to anyone and cannot fail a CSRF check: ``{"detail": ...}``.
+- 403 unless the operation is open to anyone and cannot fail a CSRF check, or when it refuses
+  partner-system bearer keys (every operation outside the reviewers' API that reads
+  credentials at all): ``{"detail": ...}``.
   The API signs people in with Django sessions, which have no ``WWW-Authenticate`` challenge, so
   DRF answers a visitor 403, not 401;
-- 401 when the operation reads partner-system bearer keys, for a malformed, unknown or revoked
-  key (``schools.api.authentication``): ``{"detail": ...}``;
+- 401 when the operation takes partner-system bearer keys (the reviewers' API), for a
+  malformed, unknown or revoked key (``schools.api.authentication``): ``{"detail": ...}``. Any
+  other operation refuses every bearer key with 403, documented wherever 403 is;
 - 404 when the path names a record (not found, or not the caller's to see), the list is
   paginated (a page past the end), or the operation is not open to anyone (a signed-in person of
   the wrong kind is told the thing does not exist, as on the pages): ``{"detail": ...}``.
@@ -67,10 +70,16 @@ class ErrorResponsesAutoSchema(AutoSchema):
                     "(non_field_errors for the request as a whole), or detail says why."
                 ),
             )
-        if not self._open_to_anyone():
+        open_to_anyone = self._open_to_anyone()
+        if not open_to_anyone:
             errors["403"] = OpenApiResponse(
                 ErrorDetailSerializer,
                 description=_("Not signed in, not allowed to do this, or the CSRF check failed."),
+            )
+        elif self._refuses_bearer_keys():
+            errors["403"] = OpenApiResponse(
+                ErrorDetailSerializer,
+                description=_("A partner API key was sent: keys work only on the reviewers' API."),
             )
         if self._takes_bearer_keys():
             errors["401"] = OpenApiResponse(
@@ -80,7 +89,7 @@ class ErrorResponsesAutoSchema(AutoSchema):
         paginated = self.method == "GET" and self._is_list_view() and self._get_paginator()
         # Staff-only and learner-only operations answer 404 to a signed-in person of another kind
         # (as the pages do), and to a body naming a record the caller may not see.
-        restricted = "403" in errors
+        restricted = not open_to_anyone
         if any(p.get("in") == "path" for p in parameters) or paginated or restricted:
             errors["404"] = OpenApiResponse(
                 ErrorDetailSerializer,
@@ -89,10 +98,20 @@ class ErrorResponsesAutoSchema(AutoSchema):
         return errors
 
     def _takes_bearer_keys(self) -> bool:
-        """A partner's bearer key is read here, so a bad one is answered 401 (schools.api.authentication)."""
-        from schools.api.authentication import PartnerTokenAuthentication
+        """A partner's bearer key is taken here, so a bad one is answered 401 (schools.api.authentication)."""
+        from schools.api.authentication import PartnerTokenAuthentication, accepts_partner_tokens
 
-        return any(isinstance(a, PartnerTokenAuthentication) for a in self.view.get_authenticators())
+        return accepts_partner_tokens(self.view) and any(
+            isinstance(a, PartnerTokenAuthentication) for a in self.view.get_authenticators()
+        )
+
+    def _refuses_bearer_keys(self) -> bool:
+        """A partner's bearer key is read here only to be refused with 403 (schools.api.authentication)."""
+        from schools.api.authentication import PartnerTokenAuthentication, accepts_partner_tokens
+
+        return not accepts_partner_tokens(self.view) and any(
+            isinstance(a, PartnerTokenAuthentication) for a in self.view.get_authenticators()
+        )
 
     def _open_to_anyone(self) -> bool:
         """True when no caller can be refused: anyone may, and no CSRF check can fail."""

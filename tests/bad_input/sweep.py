@@ -173,9 +173,14 @@ def _stored_models() -> list[type[models.Model]]:
     return [*project_models(), EmailAddress]
 
 
-def fingerprint() -> dict[str, str]:
-    """Every row of every project model, hashed per table (PostgreSQL), or counted (elsewhere)."""
+def fingerprint(*, with_audit_log: bool = False) -> dict[str, str]:
+    """Every row of every project model, hashed per table (PostgreSQL), or counted (elsewhere).
+
+    ``with_audit_log`` adds the audit log's tables, for requests it does not record (GETs: the
+    audit middleware records changing requests only), where a line in it would be a write."""
     found = _stored_models()
+    if with_audit_log:
+        found += [m for label in NOT_STORED_BY_THE_REQUEST for m in apps.get_app_config(label).get_models()]
     quote = connection.ops.quote_name
     tables = [quote(model._meta.db_table) for model in found]
     if connection.vendor == "postgresql":

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from creditbank import services
-from creditbank.models import LearningOutcome, LedgerEntry, OutcomeEvidence
+from creditbank.models import CreditAccount, LearningOutcome, LedgerEntry, OutcomeEvidence
 from enrolment.models import Enrolment, EnrolmentStatus
 from enrolment.results import result_record
 from tests import factories
@@ -114,7 +114,10 @@ def test_another_learners_pages_show_their_own_empty_account(client, cast, world
     content = client.get(reverse("credits:home"), **EN).content.decode()
     assert world.certificate.title not in content
     assert world.certificate.account.number not in content
-    assert cast.other_learner.learner.credit_account.number in content
+    # Their own account has not opened yet (made outside sign-up): the page says so and, being
+    # a GET, opens none (issue 14).
+    assert "You have no credit-bank account yet." in content
+    assert not CreditAccount.objects.filter(learner__user=cast.other_learner).exists()
 
 
 # --- Home: balance, ledger, outcomes ------------------------------------------------------------

@@ -199,13 +199,18 @@ def test_a_revoked_certificate_shows_revoked_at_once(client, cast, certificate, 
     assert "badge--revoked" in get(Client(), url, "zh-hans").content.decode()
 
 
-def test_a_renamed_holder_shows_at_once_on_the_verification_page(client, certificate):
+def test_a_renamed_holder_leaves_the_verification_page_as_signed(client, certificate):
+    """The page shows the name the credential was signed with (issue 14): a renamed profile
+    changes nothing on it, so the stored page stays and keeps the signed name."""
     url = reverse("verify:page", args=[certificate.verification_code])
+    signed = certificate.holder_name
     get(client, url)
     learner = certificate.request.learner
     learner.legal_name = "Wang Fang"
     learner.save()
-    assert "Wang Fang" in get(Client(), url).content.decode()
+    again = get(Client(), url)
+    assert again[MARK] == "hit"
+    assert signed in again.content.decode() and "Wang Fang" not in again.content.decode()
 
 
 def test_the_rate_limit_counts_what_the_cache_cannot_answer(client, settings, certificate):
