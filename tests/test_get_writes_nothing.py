@@ -34,19 +34,24 @@ import pytest
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.test import Client, override_settings
+from django.test import override_settings
 from django.urls import reverse
 
 from tests import permission_matrix as pm
 from tests.bad_input.sweep import changed, fingerprint
-from tests.test_permission_matrix import (
+
+# With the matrix's one client a module (fixtures ``_module_client`` and ``client``), signed out
+# before each test: a new client loads the middleware again (WhiteNoise scans the static files).
+from tests.test_permission_matrix import (  # noqa: F401
     ALLAUTH_KWARGS,
     PDF,
     Route,
     World,
     _api_url,
+    _module_client,
     _page_url,
     build_world,
+    client,
     rule_for,
     schema_operations,
     sign_in,
@@ -83,16 +88,6 @@ def world(django_db_setup, django_db_blocker) -> Iterator[World]:
             yield build_world()
         transaction.set_rollback(True)
 
-
-@pytest.fixture(scope="module")
-def _module_client() -> Client:
-    return Client(HTTP_ACCEPT_LANGUAGE="en")
-
-
-@pytest.fixture
-def client(_module_client: Client) -> Client:
-    _module_client.cookies = SimpleCookie()
-    return _module_client
 
 
 # --- Every GET route, with real objects in its URL --------------------------------------------------

@@ -52,10 +52,9 @@ pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 MINIMAL_BODY = {"permission_matrix": "1"}
-# Rows a signed-in person's visit may create by design. None: a learner record and its credit
-# account are made by an explicit action (issue 14), so every row of the project's own apps must
-# stay as it was after a refused write (tests/test_get_writes_nothing.py holds GETs to it too).
-CREATED_ON_FIRST_VISIT: set[str] = set()
+# No visit creates rows by design: a learner record and its credit account are made by an explicit
+# action (issue 14), so every row of the project's own apps must stay as it was after a refused
+# write (tests/test_get_writes_nothing.py holds GETs to it too).
 # The audit log records every changing request, refused ones included (ouc_portal/audit): a line
 # about an attempt is not something the attempt stored.
 RECORDS_EVERY_ATTEMPT = {"audit"}
@@ -431,29 +430,14 @@ def _project_models() -> list:
         for config in apps.get_app_configs()
         if str(config.path).startswith(base) and "site-packages" not in str(config.path)
         for model in config.get_models()
-        if model._meta.label not in CREATED_ON_FIRST_VISIT
-        and model._meta.app_label not in RECORDS_EVERY_ATTEMPT
-    ]
-
-
-@functools.cache
-def _every_project_model() -> list:
-    """Every model of the project's own apps, the audit log aside (it records every attempt)."""
-    base = str(settings.BASE_DIR)
-    return [
-        model
-        for config in apps.get_app_configs()
-        if str(config.path).startswith(base) and "site-packages" not in str(config.path)
-        for model in config.get_models()
         if model._meta.app_label not in RECORDS_EVERY_ATTEMPT
     ]
 
 
-def snapshot(*, everything: bool = False) -> dict[str, int]:
-    """Row counts of every model of the project's apps (see ``CREATED_ON_FIRST_VISIT``; with
-    ``everything``, those rows too), read in one query: it runs twice for most of the matrix's
-    cells."""
-    models = _every_project_model() if everything else _project_models()
+def snapshot() -> dict[str, int]:
+    """Row counts of every model of the project's apps, the audit log aside, read in one query:
+    it runs twice for most of the matrix's cells."""
+    models = _project_models()
     quote = connection.ops.quote_name
     # Table names from the models, quoted by the backend: nothing here comes from a request.
     tables = [quote(model._meta.db_table) for model in models]
@@ -648,7 +632,7 @@ def test_a_partner_token_acts_only_through_the_review_api(client, world, path, m
     url = _api_url(world, path, op)
     token = PartnerToken.objects.get(public_id=world.values["token"])
     last_used = token.last_used_at
-    before = snapshot(everything=True)
+    before = snapshot()
     client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {world.values['token_key']}"
     try:
         response = _send(client, method, url, _body(world, op.body))
@@ -660,7 +644,7 @@ def test_a_partner_token_acts_only_through_the_review_api(client, world, path, m
         expected = op.cells["reviewer"]
         assert actual == expected, f"{where}: expected {expected!r} as for the reviewer, got {actual!r}"
         if method == "GET" or expected != pm.OK:
-            assert snapshot(everything=True) == before, f"{where} stored rows"
+            assert snapshot() == before, f"{where} stored rows"
         return
     if _reads_no_credentials(url):
         expected = op.cells["visitor"]
@@ -668,7 +652,7 @@ def test_a_partner_token_acts_only_through_the_review_api(client, world, path, m
     else:
         assert response.status_code == 403, f"{where}: expected 403, got HTTP {response.status_code}"
         assert PARTNER_KEY_REFUSED in response.json()["detail"], where
-    after = snapshot(everything=True)
+    after = snapshot()
     changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
     assert not changed, f"{where} answered HTTP {response.status_code} but stored rows: {changed}"
     token.refresh_from_db()

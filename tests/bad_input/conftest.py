@@ -10,14 +10,16 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
-from http.cookies import SimpleCookie
 
 import pytest
 from django.db import transaction
-from django.test import Client, override_settings
+from django.test import override_settings
 
 from tests import factories
-from tests.test_permission_matrix import World, build_world
+
+# The matrix's one client a module, signed out before each test (a new client loads the middleware
+# again, and WhiteNoise scans every static file when it starts).
+from tests.test_permission_matrix import World, _module_client, build_world, client  # noqa: F401  (fixtures)
 
 
 def _extend(world: World) -> World:
@@ -63,14 +65,3 @@ def world(django_db_setup, django_db_blocker) -> Iterator[World]:
         yield _extend(build_world())
         transaction.set_rollback(True)
 
-
-@pytest.fixture(scope="module")
-def _module_client() -> Client:
-    # One client a module: a new one loads the middleware again (WhiteNoise scans the static files).
-    return Client(HTTP_ACCEPT_LANGUAGE="en")
-
-
-@pytest.fixture
-def client(_module_client: Client) -> Client:
-    _module_client.cookies = SimpleCookie()
-    return _module_client
