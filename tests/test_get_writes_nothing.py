@@ -25,7 +25,6 @@ cache (rate-limit counters, page and fragment caches), which is not a table.
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
 from unittest import mock
@@ -33,8 +32,6 @@ from unittest import mock
 import pytest
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
-from django.test import override_settings
 from django.urls import reverse
 
 from tests import permission_matrix as pm
@@ -56,6 +53,7 @@ from tests.test_permission_matrix import (  # noqa: F401
     schema_operations,
     sign_in,
     walk,
+    world_never_committed,
 )
 
 pytestmark = pytest.mark.django_db
@@ -72,22 +70,13 @@ WRITES_BY_DESIGN = {
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker) -> Iterator[World]:
     """The permission matrix's world, built once and never committed."""
+    # No GET here serves a freshly rendered PDF: skip rendering the world's two.
     with (
-        tempfile.TemporaryDirectory(prefix="get-writes-nothing-media-") as media,
-        override_settings(
-            MEDIA_ROOT=media, PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
-        ),
-        django_db_blocker.unblock(),
-        transaction.atomic(),
+        mock.patch("certificates.rendering.certificate_pdf", return_value=PDF),
+        mock.patch("certificates.rendering.transcript_pdf", return_value=PDF),
+        world_never_committed(django_db_blocker) as built,
     ):
-        # No GET here serves a freshly rendered PDF: skip rendering the world's two.
-        with (
-            mock.patch("certificates.rendering.certificate_pdf", return_value=PDF),
-            mock.patch("certificates.rendering.transcript_pdf", return_value=PDF),
-        ):
-            yield build_world()
-        transaction.set_rollback(True)
-
+        yield built
 
 
 # --- Every GET route, with real objects in its URL --------------------------------------------------

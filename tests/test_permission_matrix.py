@@ -16,6 +16,7 @@ here shows what the role itself may do.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import json
@@ -342,19 +343,26 @@ def build_world() -> World:
     return World(users=users, values=values, sessions=sessions)
 
 
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker) -> Iterator[World]:
-    """Built once for the module, never committed; every test runs in a savepoint inside it."""
+@contextlib.contextmanager
+def world_never_committed(django_db_blocker, build: Callable[[], World] = build_world) -> Iterator[World]:
+    """A world built once for a module in a transaction that is rolled back at the end, its files
+    in a media folder of its own: every test runs in a savepoint inside it."""
     with (
-        tempfile.TemporaryDirectory(prefix="permission-matrix-media-") as media,
+        tempfile.TemporaryDirectory(prefix="world-media-") as media,
         override_settings(
             MEDIA_ROOT=media, PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
         ),
         django_db_blocker.unblock(),
         transaction.atomic(),
     ):
-        yield build_world()
+        yield build()
         transaction.set_rollback(True)
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker) -> Iterator[World]:
+    with world_never_committed(django_db_blocker) as built:
+        yield built
 
 
 @pytest.fixture(scope="module")

@@ -7,19 +7,22 @@ for the next test.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
-from django.test import override_settings
 
 from tests import factories
 
 # The matrix's one client a module, signed out before each test (a new client loads the middleware
 # again, and WhiteNoise scans every static file when it starts).
-from tests.test_permission_matrix import World, _module_client, build_world, client  # noqa: F401  (fixtures)
+from tests.test_permission_matrix import (  # noqa: F401  (_module_client and client: fixtures)
+    World,
+    _module_client,
+    build_world,
+    client,
+    world_never_committed,
+)
 
 
 def _extend(world: World) -> World:
@@ -54,14 +57,6 @@ def _extend(world: World) -> World:
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker) -> Iterator[World]:
-    with (
-        tempfile.TemporaryDirectory(prefix="bad-input-media-") as media,
-        override_settings(
-            MEDIA_ROOT=media, PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
-        ),
-        django_db_blocker.unblock(),
-        transaction.atomic(),
-    ):
-        yield _extend(build_world())
-        transaction.set_rollback(True)
+    with world_never_committed(django_db_blocker, lambda: _extend(build_world())) as built:
+        yield built
 
