@@ -604,6 +604,7 @@ EXCLUDED: dict[str, str] = {
     "readyz": "readiness probe: one fixed `SELECT 1`, lists nothing",
     "verify:lookup": "a form that redirects to one certificate's page; lists nothing",
     "me:close": "the account-closing confirmation form; lists nothing",
+    "admin:login": "a redirect to the portal's log-in (ouc_portal.accounts.views.admin_login); no query",
     "creditbank-api:conversion-list": "POST only (the router names the collection route -list); no GET",
     "creditbank-api:transfer-list": "POST only (the router names the collection route -list); no GET",
 }
