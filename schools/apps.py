@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class SchoolsConfig(AppConfig):
     name = "schools"
     verbose_name = _("Industry schools")
+
+    def ready(self) -> None:
+        from ouc_portal.accounts.roles import register_staff_role
+        from schools.roles import holds_staff_role
+
+        # Memberships are the roles beyond learner: the kernel's second factor and account
+        # closing ask through this.
+        register_staff_role(holds_staff_role)

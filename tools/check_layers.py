@@ -42,8 +42,6 @@ ALLOWED: frozenset[str] = frozenset(
         "ouc_portal/accounts/personal_data.py -> certificates",
         "ouc_portal/accounts/personal_data.py -> creditbank",
         "ouc_portal/accounts/personal_data.py -> enrolment",
-        "ouc_portal/accounts/personal_data.py -> schools",
-        "ouc_portal/accounts/second_factor.py -> schools",
         "ouc_portal/audit/receivers.py -> certificates",
         "ouc_portal/audit/receivers.py -> creditbank",
         "ouc_portal/audit/receivers.py -> enrolment",

@@ -48,9 +48,9 @@ from creditbank.models import (
 from enrolment import services as enrolment_services
 from enrolment.models import CourseResult, Enrolment, EnrolmentStatusChange, Learner
 from ouc_portal.accounts.models import User
+from ouc_portal.accounts.roles import holds_staff_role
 from ouc_portal.audit import services as audit
 from ouc_portal.audit.models import AuditEvent
-from schools.models import Membership
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def staff_refusal(user: User) -> str | None:
     Staff act for schools, associations and the credit bank: their account is referenced by
     decisions other people rely on, and removing it is an administrator's decision.
     """
-    if user.is_staff or user.is_superuser or Membership.objects.filter(user=user).exists():
+    if user.is_staff or user.is_superuser or holds_staff_role(user):
         return _(
             "Staff accounts cannot be closed here. Ask a portal administrator to close your "
             "account once your roles are handed over."
