@@ -46,7 +46,6 @@ ALLOWED: frozenset[str] = frozenset(
         "ouc_portal/audit/receivers.py -> creditbank",
         "ouc_portal/audit/receivers.py -> enrolment",
         "ouc_portal/audit/receivers.py -> schools",
-        "ouc_portal/celery.py -> certificates",
         "schools/management/commands/seed_demo.py -> enrolment",
     }
 )
