@@ -10,9 +10,12 @@ class CertificatesConfig(AppConfig):
 
     def ready(self) -> None:
         from certificates import checks, receivers, verify_cache  # noqa: F401  (registers checks, connects receivers)
+        from certificates.models import RequestStatusChange
+        from ouc_portal.audit.receivers import audit_status_history
 
         verify_cache.connect()
         register_warm_up(warm_up)
+        audit_status_history(RequestStatusChange, dispatch_uid="audit-certificate-request-status")
 
 
 def warm_up() -> None:

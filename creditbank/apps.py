@@ -8,3 +8,7 @@ class CreditbankConfig(AppConfig):
 
     def ready(self) -> None:
         from creditbank import receivers  # noqa: F401  (connects signal receivers)
+        from creditbank.models import OutcomeStatusChange
+        from ouc_portal.audit.receivers import audit_status_history
+
+        audit_status_history(OutcomeStatusChange, dispatch_uid="audit-outcome-status")

@@ -42,10 +42,6 @@ ALLOWED: frozenset[str] = frozenset(
         "ouc_portal/accounts/personal_data.py -> certificates",
         "ouc_portal/accounts/personal_data.py -> creditbank",
         "ouc_portal/accounts/personal_data.py -> enrolment",
-        "ouc_portal/audit/receivers.py -> certificates",
-        "ouc_portal/audit/receivers.py -> creditbank",
-        "ouc_portal/audit/receivers.py -> enrolment",
-        "ouc_portal/audit/receivers.py -> schools",
         "schools/management/commands/seed_demo.py -> enrolment",
     }
 )
