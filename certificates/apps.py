@@ -11,11 +11,14 @@ class CertificatesConfig(AppConfig):
     def ready(self) -> None:
         from certificates import checks, receivers, verify_cache  # noqa: F401  (registers checks, connects receivers)
         from certificates.models import RequestStatusChange
+        from certificates.personal_data import PART
+        from ouc_portal.accounts.personal_data import register_personal_data
         from ouc_portal.audit.receivers import audit_status_history
 
         verify_cache.connect()
         register_warm_up(warm_up)
         audit_status_history(RequestStatusChange, dispatch_uid="audit-certificate-request-status")
+        register_personal_data(PART)
 
 
 def warm_up() -> None:

@@ -39,9 +39,6 @@ TOP = frozenset(
 # matches any more fails the check too, so it is deleted with the import it excused.
 ALLOWED: frozenset[str] = frozenset(
     {
-        "ouc_portal/accounts/personal_data.py -> certificates",
-        "ouc_portal/accounts/personal_data.py -> creditbank",
-        "ouc_portal/accounts/personal_data.py -> enrolment",
         "schools/management/commands/seed_demo.py -> enrolment",
     }
 )

@@ -25,7 +25,11 @@ import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from ouc_portal.accounts.personal_data import personal_data_export, personal_data_summary
+from ouc_portal.accounts.personal_data import (
+    personal_data_export,
+    personal_data_parts,
+    personal_data_summary,
+)
 from tests import factories
 from tests.accounts.test_personal_data import english, quick_pdf, world  # noqa: F401  (fixtures)
 
@@ -89,3 +93,14 @@ def test_the_export_and_summary_are_the_same_document_as_before(cast):
     if os.environ.get("OUC_WRITE_DOCUMENT"):
         DOCUMENT.write_text(text, encoding="utf-8")
     assert text == DOCUMENT.read_text(encoding="utf-8")
+
+
+def test_each_app_registered_its_part_once_in_layer_order():
+    # The kernel holds no domain app's records: the apps bring their parts, lowest first, which
+    # is the order of the document's sections.
+    assert [part.app for part in personal_data_parts()] == [
+        "enrolment",
+        "creditbank",
+        "certificates",
+    ]
+    assert [part.app for part in personal_data_parts() if part.erase] == ["enrolment", "creditbank"]
