@@ -67,21 +67,15 @@ def export(user) -> dict[str, Any]:
     learner = _learner(user)
     if learner is None:
         return {"learner_profile": None, "enrolments": []}
-    return {
-        "learner_profile": {
-            "id": learner.public_id,
-            "registered_at": learner.registered_at,
-            "legal_name": learner.legal_name,
-            "phone": learner.phone,
-            "employer": learner.employer,
-            "job_title": learner.job_title,
-            "industry": learner.industry,
-            "province": learner.province,
-            "learning_centre": learner.centre.name_en if learner.centre else None,
-            "privacy_consent_at": learner.privacy_consent_at,
-        },
-        "enrolments": _enrolments(learner, user),
-    }
+    profile: dict[str, Any] = {"id": learner.public_id, "registered_at": learner.registered_at}
+    # The fields the learner fills in (and closing erases): one tuple, so none is left out here.
+    for name in services.PROFILE_FIELDS:
+        if name == "centre":
+            profile["learning_centre"] = learner.centre.name_en if learner.centre else None
+        else:
+            profile[name] = getattr(learner, name)
+    profile["privacy_consent_at"] = learner.privacy_consent_at
+    return {"learner_profile": profile, "enrolments": _enrolments(learner, user)}
 
 
 def count(user) -> dict[str, int]:
