@@ -17,7 +17,9 @@ class CertificatesConfig(AppConfig):
 
         verify_cache.connect()
         register_warm_up(warm_up)
-        audit_status_history(RequestStatusChange, dispatch_uid="audit-certificate-request-status")
+        audit_status_history(
+            RequestStatusChange, subject="request", dispatch_uid="audit-certificate-request-status"
+        )
         register_personal_data(PART)
 
 

@@ -13,5 +13,7 @@ class CreditbankConfig(AppConfig):
         from ouc_portal.accounts.personal_data import register_personal_data
         from ouc_portal.audit.receivers import audit_status_history
 
-        audit_status_history(OutcomeStatusChange, dispatch_uid="audit-outcome-status")
+        audit_status_history(
+            OutcomeStatusChange, subject="outcome", dispatch_uid="audit-outcome-status"
+        )
         register_personal_data(PART)

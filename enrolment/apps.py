@@ -14,5 +14,7 @@ class EnrolmentConfig(AppConfig):
         from ouc_portal.audit.receivers import audit_status_history
 
         cache_signals.connect()
-        audit_status_history(EnrolmentStatusChange, dispatch_uid="audit-enrolment-status")
+        audit_status_history(
+            EnrolmentStatusChange, subject="enrolment", dispatch_uid="audit-enrolment-status"
+        )
         register_personal_data(PART)

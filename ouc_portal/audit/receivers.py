@@ -14,7 +14,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from ouc_portal.audit.services import record, status_event
+from ouc_portal.audit.services import record, status_event, status_history_register
 
 # --- What the apps register ----------------------------------------------------------------------
 # The kernel imports no domain app: each app names, in its AppConfig.ready, the models whose saves
@@ -27,8 +27,10 @@ def _status_changed(sender, instance, created: bool, raw: bool = False, **kwargs
     record(**status_event(instance))
 
 
-def audit_status_history(model, *, dispatch_uid: str) -> None:
-    """Each new row of ``model`` (a status-history table) is one audit event (``status_event``)."""
+def audit_status_history(model, *, subject: str, dispatch_uid: str) -> None:
+    """Each new row of ``model`` (a status-history table whose ``subject`` field is the record
+    that moved) is one audit event (``status_event``)."""
+    status_history_register(model, subject=subject)
     post_save.connect(_status_changed, sender=model, dispatch_uid=dispatch_uid)
 
 
