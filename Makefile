@@ -69,8 +69,11 @@ test: install $(NODE_STAMP)
 e2e: install $(NODE_STAMP)
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS) tests/e2e
 
+# ruff, then the import direction: the kernel and the four apps import only downward
+# (tools/check_layers.py names any import that points up, file:line).
 lint: install
 	$(VENV)/bin/ruff check .
+	$(PY) tools/check_layers.py
 
 # The performance benchmark (README.md, Benchmarks): PostgreSQL with seed_scale's data, gunicorn
 # with DEBUG off, wrk on loopback, then the import, issuing and audit measures in the process.

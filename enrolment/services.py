@@ -54,6 +54,8 @@ def learner_register(*, user) -> Learner:
     return learner
 
 
+# The personal fields of a learner profile: what the learner fills in, and what closing their
+# account erases (the records stay). One tuple, so a new field is both edited and erased.
 PROFILE_FIELDS = ("legal_name", "phone", "employer", "job_title", "industry", "province", "centre")
 
 
@@ -490,13 +492,9 @@ def enrolment_decide_many(*, enrolments, decision: str, actor, reason: str = "")
     return outcome
 
 
-# Personal fields of a learner profile: what closing an account erases (the records stay).
-PERSONAL_FIELDS = ("legal_name", "phone", "employer", "job_title", "industry", "province", "centre")
-
-
 def learner_erase(*, learner: Learner) -> None:
     """Erase the personal fields of ``learner``'s profile (closing the account); enrolments,
     results and their history stay, as records of the schools, no longer naming the person."""
-    for name in PERSONAL_FIELDS:
+    for name in PROFILE_FIELDS:
         setattr(learner, name, None if name == "centre" else "")
-    learner.save(update_fields=list(PERSONAL_FIELDS))
+    learner.save(update_fields=list(PROFILE_FIELDS))

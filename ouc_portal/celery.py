@@ -6,6 +6,7 @@ reads a row whose transaction has not committed yet.
 """
 
 import os
+from collections.abc import Callable
 
 from celery import Celery
 from celery.signals import worker_process_init, worker_ready
@@ -23,16 +24,24 @@ def ping() -> str:
     return "pong"
 
 
+# What a worker loads before its first task, registered by the apps that need it (their
+# AppConfig.ready calls ``register_warm_up``): the kernel imports no domain app.
+_warm_ups: list[Callable[[], None]] = []
+
+
+def register_warm_up(hook: Callable[[], None]) -> None:
+    """Run ``hook`` when a worker process starts (registering twice is once)."""
+    if hook not in _warm_ups:
+        _warm_ups.append(hook)
+
+
 @worker_process_init.connect
 @worker_ready.connect
 def warm_up(**kwargs) -> None:
-    """Load the URL configuration, the PDF stylesheets and fonts before the first task needs them.
+    """Run the registered warm-ups (the certificates app's: the URL configuration, the PDF
+    stylesheets and fonts) before the first task needs them.
 
     Prefork children warm up after the fork (worker_process_init); a solo worker when it is ready.
     """
-    from django.urls import reverse
-
-    from certificates import rendering
-
-    reverse("verify:lookup")
-    rendering.warm_up()
+    for hook in _warm_ups:
+        hook()

@@ -79,6 +79,11 @@ def roles_for(user) -> Roles:
     return roles
 
 
+def holds_staff_role(user) -> bool:
+    """Any role beyond learner (registered with the kernel: ``ouc_portal.accounts.roles``)."""
+    return roles_for(user).is_staff_role
+
+
 def forget_roles(user) -> None:
     """Drop the cached roles, after a membership of this user changed."""
     if hasattr(user, _CACHE_ATTR):

@@ -39,7 +39,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from schools.roles import roles_for
+from ouc_portal.accounts.roles import holds_staff_role
 
 _CACHE_ATTR = "_ouc_has_second_factor"
 MFA = "mfa"
@@ -84,7 +84,7 @@ def must_use_second_factor(user) -> bool:
     own staff and superuser flags (the admin reads those, whatever the memberships say)."""
     if user is None or not user.is_authenticated:
         return False
-    return user.is_superuser or user.is_staff or roles_for(user).is_staff_role
+    return user.is_superuser or user.is_staff or holds_staff_role(user)
 
 
 def needs_second_factor(user) -> bool:

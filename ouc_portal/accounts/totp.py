@@ -3,7 +3,7 @@
 allauth checks the codes; this module only gives an account an app with a known secret and says
 what that app shows. The codes come from pyotp, a public RFC 6238 implementation, set to the
 same period and number of digits as allauth's MFA settings, so they are the codes allauth
-accepts (``tests/schools/test_seed_demo.py`` logs in with one through allauth's pages).
+accepts (``tests/enrolment/test_seed_demo.py`` logs in with one through allauth's pages).
 The secret is stored the way allauth stores one: through its MFA adapter's ``encrypt`` hook.
 """
 

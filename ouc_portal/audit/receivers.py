@@ -1,4 +1,5 @@
-"""State changes become audit events: each history row the apps write is one event.
+"""State changes become audit events: each history row the apps write is one event, and so does
+signing in and every change to what protects an account.
 
 The credit ledger and course results are not copied here: the ledger is its own append-only,
 hash-chained record with actor and time, and results carry who recorded them; the staff request
@@ -13,33 +14,41 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from certificates.models import RequestStatusChange
-from creditbank.models import OutcomeStatusChange
-from enrolment.models import EnrolmentStatusChange
-from ouc_portal.audit.services import record, status_event
-from schools.models import Membership
+from ouc_portal.audit.services import record, status_event, status_history_register
+
+# --- What the apps register ----------------------------------------------------------------------
+# The kernel imports no domain app: each app names, in its AppConfig.ready, the models whose saves
+# are audit events here.
 
 
-@receiver(post_save, sender=EnrolmentStatusChange, dispatch_uid="audit-enrolment-status")
-@receiver(post_save, sender=RequestStatusChange, dispatch_uid="audit-certificate-request-status")
-@receiver(post_save, sender=OutcomeStatusChange, dispatch_uid="audit-outcome-status")
-def status_changed(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
+def _status_changed(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
     if not created or raw:
         return
     record(**status_event(instance))
 
 
-@receiver(post_save, sender=Membership, dispatch_uid="audit-membership-saved")
-def membership_saved(sender, instance: Membership, created: bool, raw: bool = False, **kwargs) -> None:
-    if raw:
-        return
-    record(action="schools.membership.granted" if created else "schools.membership.changed",
-           obj=instance, summary=str(instance))  # fmt: skip
+def audit_status_history(model, *, subject: str, dispatch_uid: str) -> None:
+    """Each new row of ``model`` (a status-history table whose ``subject`` field is the record
+    that moved) is one audit event (``status_event``)."""
+    status_history_register(model, subject=subject)
+    post_save.connect(_status_changed, sender=model, dispatch_uid=dispatch_uid)
 
 
-@receiver(post_delete, sender=Membership, dispatch_uid="audit-membership-removed")
-def membership_removed(sender, instance: Membership, **kwargs) -> None:
-    record(action="schools.membership.removed", obj=instance, summary=str(instance))
+def audit_grants(model, *, action: str, dispatch_uid: str) -> None:
+    """Saving a row of ``model`` is ``<action>.granted`` (new) or ``<action>.changed``, deleting
+    it ``<action>.removed``; the summary is the row's ``str``."""
+
+    def saved(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
+        if raw:
+            return
+        record(action=f"{action}.granted" if created else f"{action}.changed",
+               obj=instance, summary=str(instance))  # fmt: skip
+
+    def removed(sender, instance, **kwargs) -> None:
+        record(action=f"{action}.removed", obj=instance, summary=str(instance))
+
+    post_save.connect(saved, sender=model, dispatch_uid=f"{dispatch_uid}-saved", weak=False)
+    post_delete.connect(removed, sender=model, dispatch_uid=f"{dispatch_uid}-removed", weak=False)
 
 
 # --- Signing in, and what protects an account ---------------------------------------------------

@@ -53,11 +53,18 @@ def _status_summary(change) -> str:
     return f"{moved}: {change.reason}" if change.reason else moved
 
 
+# Each audited status-history model and the field naming the record whose status moved, as the
+# apps register them (``ouc_portal.audit.receivers.audit_status_history``).
+_status_subjects: dict[type, str] = {}
+
+
+def status_history_register(model: type, *, subject: str) -> None:
+    _status_subjects[model] = subject
+
+
 def status_event(change) -> dict:
     """The audit event of one history row (also for rows written in bulk, which send no signal)."""
-    subject = next(
-        getattr(change, name) for name in ("enrolment", "request", "outcome") if hasattr(change, name)
-    )
+    subject = getattr(change, _status_subjects[type(change)])
     return {
         "action": f"{subject._meta.label_lower}.status",
         "actor": change.actor,

@@ -12,8 +12,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from enrolment.management.commands.seed_demo import DEMO_TOTP_SECRET
 from ouc_portal.accounts.totp import totp
-from schools.management.commands.seed_demo import DEMO_TOTP_SECRET
 
 
 class Command(BaseCommand):

@@ -10,9 +10,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
+from enrolment.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from enrolment.models import Learner
 from ouc_portal.accounts.models import User
-from schools.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from schools.models import Membership
 from schools.roles import roles_for
 
@@ -148,7 +148,7 @@ def test_a_pyotp_code_takes_demo_staff_through_allauths_second_factor_page(netwo
     through allauth's real log-in and second-factor pages."""
     from allauth.mfa import app_settings
 
-    from schools.management.commands.seed_demo import DEMO_TOTP_SECRET
+    from enrolment.management.commands.seed_demo import DEMO_TOTP_SECRET
 
     # pyotp's defaults are the settings allauth checks codes with.
     assert (app_settings.TOTP_PERIOD, app_settings.TOTP_DIGITS) == (30, 6)
@@ -196,7 +196,7 @@ def test_demo_code_refuses_with_debug_off(settings):
 def test_demo_code_is_what_the_app_shows(debug):
     import time
 
-    from schools.management.commands.seed_demo import DEMO_TOTP_SECRET
+    from enrolment.management.commands.seed_demo import DEMO_TOTP_SECRET
     from tests.factories import totp_code
 
     printed = call("demo_code").split()[0]

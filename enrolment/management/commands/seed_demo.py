@@ -4,6 +4,9 @@ Every account shares one published password, so the command refuses to run with 
 told ``--force`` (a throw-away staging machine, say). Running it again creates nothing twice and
 never resets a password someone changed. Needs ``load_network`` first: the staff act for real
 schools and partners.
+
+It lives in ``enrolment``, the lowest app that holds both kinds of account it makes: staff
+memberships (``schools``, below) and learner profiles (``enrolment.services.learner_register``).
 """
 
 from __future__ import annotations
