@@ -231,6 +231,8 @@ function flattenErrors(value, out = [], seen = new Set()) {
   }
   nested.forEach(e => flattenErrors(e, out, seen));
   flattenErrors(value.cause, out, seen);
+  // jsonld.js keeps the loader's own error under details.cause.
+  flattenErrors(value.details && value.details.cause, out, seen);
   return out;
 }
 
