@@ -40,7 +40,7 @@ PACKAGES = (
 TIMEOUT_SECONDS = 60
 
 
-class VerifierError(AssertionError):
+class VerifierError(RuntimeError):
     """The verifier itself could not run or answer (not a credential that failed to verify)."""
 
 
