@@ -27,15 +27,20 @@ from tests.conftest import SERVICES_PROMISED
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).resolve().parent / "verify.mjs"
 NODE = os.environ.get("VERIFIER_NODE", "node")
-# The packages verify.mjs imports; one missing means `npm ci` has not run (or is out of date).
+# The packages verify.mjs imports (each a devDependency of package.json, pinned by the lock); one
+# missing means `npm ci` has not run, or ran before package-lock.json changed.
 PACKAGES = (
     "@digitalbazaar/vc",
     "@digitalbazaar/data-integrity",
     "@digitalbazaar/eddsa-rdfc-2022-cryptosuite",
     "@digitalbazaar/ed25519-multikey",
     "@digitalbazaar/vc-bitstring-status-list",
+    "jsonld-signatures",
+    "@digitalbazaar/credentials-context",
+    "@digitalbazaar/security-context",
     "@digitalbazaar/multikey-context",
     "did-context",
+    "@digitalbazaar/vc-bitstring-status-list-context",
 )
 TIMEOUT_SECONDS = 60
 

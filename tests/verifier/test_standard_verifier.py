@@ -5,6 +5,7 @@ outside the origins a test allows. No database and no portal code here."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,12 +13,23 @@ from pathlib import Path
 
 import pytest
 
-from tests.verifier.harness import run_verifier, verify_with_standard_verifier
+from tests.verifier.harness import PACKAGES, SCRIPT, run_verifier, verify_with_standard_verifier
 
 VECTOR = (
     Path(__file__).resolve().parents[1]
     / "standards" / "w3c-vc-di-eddsa" / "eddsa-rdfc-2022" / "signedDataInt.json"
 )  # fmt: skip
+
+
+def test_the_verifier_imports_only_packages_pinned_in_package_json():
+    # No transitive package is imported by accident: each one is declared, exactly pinned.
+    declared = json.loads((SCRIPT.parents[2] / "package.json").read_text())["devDependencies"]
+    imported = set(re.findall(r"from\s+'([^'.][^']*)';", SCRIPT.read_text())) - {
+        "node:crypto", "node:fs", "node:path", "node:url"
+    }  # fmt: skip
+    assert imported == set(PACKAGES)
+    for name in imported:
+        assert re.fullmatch(r"\d+\.\d+\.\d+", declared.get(name, "")), (name, declared.get(name))
 
 
 @pytest.fixture
