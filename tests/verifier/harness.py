@@ -133,6 +133,7 @@ def verify_with_standard_verifier(
     nested: bool = False,
     status_list: bool = False,
     issuer_must_control_key: bool = True,
+    contexts: dict[str, Any] | str | None = None,
     timeout: float = TIMEOUT_SECONDS,
 ) -> Result:
     """Verify ``credential`` with the standard verifier, letting it fetch from ``base_url`` only.
@@ -140,7 +141,8 @@ def verify_with_standard_verifier(
     ``nested``: also verify each credential in ``credentialSubject.verifiableCredential`` (a CLR
     transcript's). ``status_list``: the credential must be a BitstringStatusListCredential.
     ``issuer_must_control_key=False`` drops the issuer-is-the-key's-controller check, for signing
-    test vectors whose issuer is not their key's DID.
+    test vectors whose issuer is not their key's DID. ``contexts``: JSON-LD contexts (URL to
+    document, or a folder with an index.json like the portal's) served before the pinned ones.
     """
     origins = list(allowed_origins or [])
     if base_url:
@@ -152,6 +154,7 @@ def verify_with_standard_verifier(
             "mode": "statusList" if status_list else "credential",
             "nested": nested,
             "issuerMustControlKey": issuer_must_control_key,
+            **({"contexts": contexts} if contexts is not None else {}),
         },
         timeout=timeout,
     )

@@ -103,6 +103,16 @@ def test_a_verification_method_on_another_origin_is_not_fetched(vector):
     assert "refused to fetch https://vc.example/issuers/5678#key-1" in result.errors, result.explain()
 
 
+def test_the_contexts_are_part_of_what_is_signed(vector):
+    # The same JSON under another meaning of "alumniOf" (a context the request pins instead of
+    # the W3C one) is another document: the canonical form changes and the signature fails.
+    examples = "https://www.w3.org/ns/credentials/examples/v2"
+    other = {"@context": {"@vocab": "https://vc.example/other-vocabulary#"}}
+    result = check_vector(vector, contexts={examples: other})
+    assert not result.verified
+    assert "Invalid signature." in result.errors, result.explain()
+
+
 def test_an_unpinned_context_is_not_fetched(vector):
     vector["@context"].append("https://vc.example/contexts/v1")
     result = check_vector(vector)

@@ -25,10 +25,11 @@
 // and exits 2, with {"error": "..."} on stdout, for a request it cannot read.
 //
 // The document loader serves, and nothing else:
-//   * JSON-LD contexts pinned on disk: the portal's pinned copies (certificates/credentials/
-//     contexts/, by its index.json, every file checked against its sha256), then the "contexts"
-//     of the request, then the contexts that ship inside the npm packages of package-lock.json
-//     (security v1/v2, multikey v1, DID v1, credentials v1/v2, bitstring status list v1);
+//   * JSON-LD contexts pinned on disk, the first found of: the "contexts" of the request (a
+//     folder is read like the portal's), the portal's pinned copies (certificates/credentials/
+//     contexts/, by its index.json, every file checked against its sha256), and the contexts
+//     that ship inside the npm packages of package-lock.json (security v1/v2, multikey v1,
+//     DID v1, credentials v1/v2, bitstring status list v1);
 //   * did:key DIDs and their keys, resolved locally from the DID itself (Ed25519 only);
 //   * any other URL by an HTTP GET (Accept: application/ld+json, application/json) only if its
 //     origin is one of allowedOrigins, redirects included; anything else throws
@@ -98,21 +99,22 @@ function packagedContexts() {
 }
 
 function pinnedContexts(requested) {
+  // The packages' copies, then the portal's pinned copies over them for the URLs they cover,
+  // then whatever the request brings over both.
   const pinned = packagedContexts();
+  for(const [url, doc] of contextsFromFolder(PORTAL_CONTEXTS)) {
+    pinned.set(url, doc);
+  }
   if(typeof requested === 'string') {
     for(const [url, doc] of contextsFromFolder(resolve(requested))) {
       pinned.set(url, doc);
     }
-  } else if(requested && typeof requested === 'object') {
+  } else if(requested && typeof requested === 'object' && !Array.isArray(requested)) {
     for(const [url, doc] of Object.entries(requested)) {
       pinned.set(url, doc);
     }
   } else if(requested !== undefined && requested !== null) {
     throw new RequestError('"contexts" must be an object (url to document) or a folder path');
-  }
-  // The portal's pinned copies win over anything else for the URLs they cover.
-  for(const [url, doc] of contextsFromFolder(PORTAL_CONTEXTS)) {
-    pinned.set(url, doc);
   }
   return pinned;
 }
