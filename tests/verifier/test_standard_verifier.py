@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.verifier.harness import PACKAGES, SCRIPT, run_verifier, verify_with_standard_verifier
+from tests.verifier.harness import (
+    NODE,
+    PACKAGES,
+    SCRIPT,
+    require_verifier,
+    run_verifier,
+    verify_with_standard_verifier,
+)
 
 VECTOR = (
     Path(__file__).resolve().parents[1]
@@ -181,3 +189,30 @@ def test_a_redirect_to_another_origin_is_not_followed(documents):
     assert not result.verified
     assert result.errors == ["refused to fetch https://vc.example/vector.json"]
 
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+
+def node_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    require_verifier()
+    return subprocess.run(
+        [NODE, str(SCRIPT), *args], input=stdin, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_the_command_line_reads_a_request_file(tmp_path, vector):
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps({"credential": vector, "issuerMustControlKey": False}))
+    completed = node_cli(str(request))
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["verified"] is True
+
+
+def test_a_request_it_cannot_read_exits_2_and_says_why():
+    completed = node_cli(stdin="not json")
+    assert completed.returncode == 2
+    assert json.loads(completed.stdout)["error"].startswith("the request is not JSON")
+    completed = node_cli(stdin=json.dumps({"allowedOrigins": []}))
+    assert completed.returncode == 2
+    assert json.loads(completed.stdout) == {"error": 'give "credential" (an object) or "credentialUrl"'}
