@@ -8,7 +8,7 @@ TEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run migrate demo demo-code test e2e lint messages clean bench
+.PHONY: install run pdf-check migrate demo demo-code test e2e lint messages clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,7 +38,12 @@ demo: migrate
 demo-code: install
 	@$(RUN_ENV) $(PY) manage.py demo_code
 
-run: demo
+# One line: what the certificate PDFs need that is missing here (Pango, Chinese fonts, hb-subset)
+# and the apt-get command that installs it. It never stops `make run`.
+pdf-check: install
+	@$(RUN_ENV) $(PY) manage.py check_pdf_tools
+
+run: pdf-check demo
 	@echo "Serving the portal on http://$(HOST):$(PORT)/ (demo log-ins are listed in README.md)"
 	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 

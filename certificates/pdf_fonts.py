@@ -144,3 +144,48 @@ def font_face_css() -> str:
             continue
         rules.append(f'@font-face {{ font-family: "{face.family}"; src: url("{path.as_uri()}"); }}')
     return "\n".join(rules)
+
+
+# -- what this machine lacks for the PDFs ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str  # what a person reads
+    packages: tuple[str, ...]  # the Debian packages that bring it
+
+
+def _library(name: str) -> bool:
+    import ctypes.util
+
+    return ctypes.util.find_library(name) is not None
+
+
+def missing_tools() -> list[Tool]:
+    """What the certificate and transcript PDFs need that this machine does not have: Pango
+    (WeasyPrint's text layout), a Chinese face (fontconfig's fc-match finding Noto CJK), and
+    HarfBuzz's subsetter (hb-subset, and the library WeasyPrint subsets with)."""
+    missing = []
+    if not (_library("pango-1.0") and _library("pangoft2-1.0")):
+        missing.append(Tool("Pango", ("libpango-1.0-0", "libpangoft2-1.0-0")))
+    if shutil.which("fc-match") is None:
+        missing.append(Tool("fontconfig (fc-match)", ("fontconfig",)))
+    if not any(_source(face) for face in FACES):
+        missing.append(Tool("Chinese fonts (Noto CJK)", ("fonts-noto-cjk",)))
+    if shutil.which("hb-subset") is None or not _library("harfbuzz-subset"):
+        missing.append(Tool("hb-subset", ("libharfbuzz-bin", "libharfbuzz-subset0")))
+    return missing
+
+
+def missing_tools_line(missing: list[Tool] | None = None) -> str:
+    """One line: what is missing and the command that installs it, or that nothing is."""
+    missing = missing_tools() if missing is None else missing
+    if not missing:
+        return "PDF tools: Pango, Chinese fonts (Noto CJK) and hb-subset are installed."
+    packages = " ".join(package for tool in missing for package in tool.packages)
+    sudo = "" if os.geteuid() == 0 else "sudo "
+    return (
+        f"PDF tools missing: {', '.join(tool.name for tool in missing)}; install them with "
+        f"`{sudo}apt-get install -y {packages}` (until then the portal runs, and the demo "
+        "certificate waits on the review desk to be retried)."
+    )

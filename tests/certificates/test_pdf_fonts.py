@@ -103,3 +103,33 @@ def test_the_command_names_what_is_missing(fresh_fonts, monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None if name == "hb-subset" else original_which(name))
     with pytest.raises(CommandError, match="hb-subset not found: install Debian's libharfbuzz-bin"):
         call_command("build_pdf_fonts", stdout=StringIO())
+
+
+# --- make run's one line about what is missing ----------------------------------------------------
+
+
+def test_check_pdf_tools_says_in_one_line_what_is_missing_and_how_to_install_it(monkeypatch):
+    monkeypatch.setattr(pdf_fonts, "_library", lambda name: name != "harfbuzz-subset")
+    monkeypatch.setattr(pdf_fonts, "_source", lambda face: None)
+    monkeypatch.setattr(pdf_fonts.shutil, "which", lambda tool: None if tool == "hb-subset" else f"/usr/bin/{tool}")
+    out = StringIO()
+    call_command("check_pdf_tools", stdout=out)
+    lines = out.getvalue().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "PDF tools missing: Chinese fonts (Noto CJK), hb-subset;" in lines[0]
+    assert "apt-get install -y fonts-noto-cjk libharfbuzz-bin libharfbuzz-subset0`" in lines[0]
+    assert "Pango" not in lines[0]
+
+
+def test_check_pdf_tools_names_pango_and_its_packages(monkeypatch):
+    monkeypatch.setattr(pdf_fonts, "_library", lambda name: not name.startswith("pango"))
+    out = StringIO()
+    call_command("check_pdf_tools", stdout=out)
+    assert "Pango" in out.getvalue() and "libpango-1.0-0 libpangoft2-1.0-0" in out.getvalue()
+
+
+def test_check_pdf_tools_says_so_when_nothing_is_missing(monkeypatch):
+    monkeypatch.setattr(pdf_fonts, "missing_tools", lambda: [])
+    out = StringIO()
+    call_command("check_pdf_tools", stdout=out)
+    assert out.getvalue().strip() == "PDF tools: Pango, Chinese fonts (Noto CJK) and hb-subset are installed."
