@@ -25,7 +25,7 @@ import re
 import unicodedata
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.forms.utils import pretty_name
@@ -254,7 +254,7 @@ def guard_form_numbers(form: forms.BaseForm) -> None:
             if model is not None:
                 try:
                     bounds = column_range(model._meta.get_field(name))
-                except Exception:  # noqa: BLE001 - not a model field: an input of the form's own
+                except FieldDoesNotExist:  # an input of the form's own
                     bounds = None
             low, high = bounds or DEFAULT_INTEGER_RANGE
             _guard_range(field.validators, low, high, label, (field.min_value, field.max_value))
@@ -279,7 +279,7 @@ def guard_serializer_field(name: str, field, model=None) -> None:
         if model is not None and "." not in source:
             try:
                 bounds = column_range(model._meta.get_field(source))
-            except Exception:  # noqa: BLE001 - not a model field: an input of the serializer's own
+            except FieldDoesNotExist:  # an input of the serializer's own
                 bounds = None
         low, high = bounds or DEFAULT_INTEGER_RANGE
         _guard_range(field.validators, low, high, name, (field.min_value, field.max_value))
