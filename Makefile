@@ -8,7 +8,7 @@ TEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install lock run migrate demo demo-code test e2e lint messages clean bench
+.PHONY: install lock node-tools run pdf-check migrate demo demo-code test e2e lint messages clean bench
 
 # Dependencies come from the hash-pinned lock (requirements-dev.txt: the runtime lock
 # requirements.txt plus the dev extra), then the portal itself without resolving anything; the
@@ -50,16 +50,25 @@ demo: migrate
 demo-code: install
 	@$(RUN_ENV) $(PY) manage.py demo_code
 
-run: demo
+# One line: what the certificate PDFs need that is missing here (Pango, Chinese fonts, hb-subset)
+# and the apt-get command that installs it. It never stops `make run`. npm's Noto Sans SC (see
+# NODE_STAMP below) stands in for Debian's Chinese fonts.
+pdf-check: install node-tools
+	@$(RUN_ENV) $(PY) manage.py check_pdf_tools
+
+run: pdf-check demo
 	@echo "Serving the portal on http://$(HOST):$(PORT)/ (demo log-ins are listed in README.md)"
 	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
-# The browser journeys' tools (axe-core, the Nu HTML Checker) from package-lock.json, when npm is
-# here; without them a bare `make test` skips the journeys, a run promised the real stack fails.
+# From package-lock.json, when npm is here: the browser journeys' tools (axe-core, the Nu HTML
+# Checker), and Noto Sans SC for the PDFs where Debian's Noto CJK fonts are not installed. Without
+# them a bare `make test` skips the journeys, a run promised the real stack fails.
 NODE_STAMP := node_modules/.installed
+node-tools: $(NODE_STAMP)
+
 $(NODE_STAMP): package-lock.json
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent && touch $(NODE_STAMP); \
-	else echo "npm not found: the browser journeys will be skipped (.ci/run installs it)"; fi
+	else echo "npm not found: the browser journeys will be skipped (.ci/run installs it), and the PDFs need Debian's fonts-noto-cjk"; fi
 
 test: install $(NODE_STAMP)
 	$(PY) manage.py makemigrations --check --dry-run

@@ -15,6 +15,13 @@ The stylesheets name the cut-down family first and the full Noto face after it: 
 cut-down face lacks (a rare character in a name: 喆, 堃, 䶮) is drawn from the full face, so a PDF
 is never missing a glyph. Without ``hb-subset`` the PDFs use the full faces, correct and slower,
 and a warning says so once.
+
+A machine without Debian's Noto CJK faces (a laptop where ``make run`` is all that was typed) can
+still issue PDFs with the Chinese face package.json brings from npm: Google Fonts' Noto Sans SC
+(@expo-google-fonts/noto-sans-sc, OFL), the Simplified Chinese cut of Noto Sans CJK, one TTF of
+30,890 characters, the rare ones of names (喆, 堃, 䶮) included. When fontconfig finds no Noto CJK
+face, both faces are cut down from it (it is a sans-serif: the certificate loses its serif there,
+not its glyphs) and it stands in as the full face for what they lack.
 """
 
 from __future__ import annotations
@@ -45,6 +52,8 @@ FACES = (
     Face("OUC Serif SC", "Noto Serif CJK SC:style=Regular", "ouc-serif-sc"),
     Face("OUC Sans SC", "Noto Sans CJK SC:style=Regular", "ouc-sans-sc"),
 )
+# The stand-in for machines without Debian's fonts-noto-cjk (package.json), under BASE_DIR.
+BUNDLED_FACE = "node_modules/@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf"
 
 
 @functools.cache
@@ -72,7 +81,22 @@ def font_dir() -> Path:
     return Path(getattr(settings, "PDF_FONT_DIR", None) or Path(settings.BASE_DIR) / "var" / "fonts")
 
 
+def bundled_face() -> Path | None:
+    """Noto Sans SC from npm (``npm ci``), when it is there."""
+    path = Path(settings.BASE_DIR) / BUNDLED_FACE
+    return path if path.is_file() else None
+
+
 def _source(face: Face) -> tuple[Path, int] | None:
+    """The full face's file and index in it: as fontconfig finds it, else Noto Sans SC from npm
+    (None: neither is here)."""
+    found = _installed(face)
+    if found is None and (bundled := bundled_face()) is not None:
+        return bundled, 0
+    return found
+
+
+def _installed(face: Face) -> tuple[Path, int] | None:
     """The full face's file and index in it, as fontconfig finds it (None: not installed)."""
     fc_match = shutil.which("fc-match")
     if fc_match is None:
@@ -143,4 +167,56 @@ def font_face_css() -> str:
             )  # fmt: skip
             continue
         rules.append(f'@font-face {{ font-family: "{face.family}"; src: url("{path.as_uri()}"); }}')
+    bundled = bundled_face()
+    if bundled is not None:
+        # The full faces the stylesheets name after the cut-down ones, where fontconfig has none.
+        for face in FACES:
+            if _installed(face) is None:
+                family = face.source.split(":")[0]
+                rules.append(f'@font-face {{ font-family: "{family}"; src: url("{bundled.as_uri()}"); }}')
     return "\n".join(rules)
+
+
+# -- what this machine lacks for the PDFs ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str  # what a person reads
+    packages: tuple[str, ...]  # the Debian packages that bring it
+
+
+def _library(name: str) -> bool:
+    import ctypes.util
+
+    return ctypes.util.find_library(name) is not None
+
+
+def missing_tools() -> list[Tool]:
+    """What the certificate and transcript PDFs need that this machine does not have: Pango
+    (WeasyPrint's text layout), a Chinese face (fontconfig's fc-match finding Noto CJK), and
+    HarfBuzz's subsetter (hb-subset, and the library WeasyPrint subsets with)."""
+    missing = []
+    if not (_library("pango-1.0") and _library("pangoft2-1.0")):
+        missing.append(Tool("Pango", ("libpango-1.0-0", "libpangoft2-1.0-0")))
+    if shutil.which("fc-match") is None:
+        missing.append(Tool("fontconfig (fc-match)", ("fontconfig",)))
+    if not any(_source(face) for face in FACES):  # Noto Sans SC from npm counts
+        missing.append(Tool("Chinese fonts (Noto CJK)", ("fonts-noto-cjk",)))
+    if shutil.which("hb-subset") is None or not _library("harfbuzz-subset"):
+        missing.append(Tool("hb-subset", ("libharfbuzz-bin", "libharfbuzz-subset0")))
+    return missing
+
+
+def missing_tools_line(missing: list[Tool] | None = None) -> str:
+    """One line: what is missing and the command that installs it, or that nothing is."""
+    missing = missing_tools() if missing is None else missing
+    if not missing:
+        return "PDF tools: Pango, Chinese fonts (Noto CJK) and hb-subset are installed."
+    packages = " ".join(package for tool in missing for package in tool.packages)
+    sudo = "" if os.geteuid() == 0 else "sudo "
+    return (
+        f"PDF tools missing: {', '.join(tool.name for tool in missing)}; install them with "
+        f"`{sudo}apt-get install -y {packages}` (until then the portal runs, and the demo "
+        "certificate waits on the review desk to be retried)."
+    )

@@ -75,6 +75,9 @@ def _allowed_roots() -> tuple[Path, ...]:
     if getattr(settings, "STATIC_ROOT", None):
         folders.append(settings.STATIC_ROOT)
     folders.append(pdf_fonts.font_dir())  # the cut-down Chinese faces
+    bundled = pdf_fonts.bundled_face()
+    if bundled is not None:  # Noto Sans SC from npm, where Debian's Noto CJK is not installed
+        folders.append(bundled.parent)
     return tuple(Path(folder).resolve() for folder in folders)
 
 

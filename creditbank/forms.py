@@ -11,7 +11,7 @@ from creditbank.errors import CreditBankError
 from creditbank.evidence import check_evidence
 from creditbank.models import OutcomeKind, RecognitionStandard
 from enrolment.models import QF_LEVELS
-from ouc_portal.validators import PlainTextFormMixin
+from ouc_portal.validators import NumberRangeFormMixin, PlainTextFormMixin
 from schools.models import PartnerAssociation
 
 MAX_EVIDENCE_FILES = 5
@@ -137,7 +137,7 @@ class OutcomeSubmitForm(PlainTextFormMixin, forms.Form):
         return fields
 
 
-class WhatIfForm(forms.Form):
+class WhatIfForm(NumberRangeFormMixin, forms.Form):
     standard = forms.ModelChoiceField(
         label=_("Recognition standard"), queryset=RecognitionStandard.objects.none(), empty_label=None
     )

@@ -12,7 +12,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from enrolment.models import Course, EnrolmentStatus, Intake, Programme, RequirementGroup
-from ouc_portal.validators import LONG_TEXT_MAX, PlainTextFormMixin
+from ouc_portal.validators import LONG_TEXT_MAX, NumberRangeFormMixin, PlainTextFormMixin
 from schools.models import LearningCentre
 
 S = EnrolmentStatus
@@ -208,7 +208,7 @@ class IntakeForm(PlainTextFormMixin, forms.ModelForm):
 ALL_STATUSES = "all"
 
 
-class QueueFilterForm(forms.Form):
+class QueueFilterForm(NumberRangeFormMixin, forms.Form):
     intake = forms.ModelChoiceField(
         label=_("Intake"),
         queryset=Intake.objects.none(),

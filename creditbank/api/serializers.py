@@ -156,7 +156,8 @@ class OutcomeSubmitSerializer(PlainTextSerializerMixin, serializers.Serializer):
     achieved_on = serializers.DateField()
     expires_on = serializers.DateField(required=False, allow_null=True)
     level = serializers.IntegerField(min_value=1, max_value=8, help_text="Qualification-framework level, 1-8.")
-    study_hours = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    # The same bounds as the submission form (creditbank/forms.py).
+    study_hours = serializers.IntegerField(min_value=0, max_value=100000, required=False, allow_null=True)
     grade = serializers.CharField(max_length=20, required=False, allow_blank=True)
     certificate_number = serializers.CharField(max_length=60, required=False, allow_blank=True)
     evidence = serializers.ListField(
@@ -406,7 +407,7 @@ class RuleUpdateSerializer(PlainTextSerializerMixin, serializers.Serializer):
     )
     second_standard_version = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     min_grade = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    max_age_years = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    max_age_years = serializers.IntegerField(min_value=0, max_value=100, required=False, allow_null=True)
     programme = serializers.SlugRelatedField(
         slug_field="code", queryset=Programme.objects.all(), help_text="Programme code."
     )
@@ -431,7 +432,7 @@ class RuleNewVersionSerializer(PlainTextSerializerMixin, serializers.Serializer)
 
     effective_from = serializers.DateField()
     min_grade = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    max_age_years = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    max_age_years = serializers.IntegerField(min_value=0, max_value=100, required=False, allow_null=True)
     mode = serializers.ChoiceField(choices=ConversionMode.choices, required=False)
     credits = credits_field(min_value=0, required=False)
     approving_body = serializers.SlugRelatedField(

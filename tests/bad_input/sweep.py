@@ -4,6 +4,7 @@ it), done, or broken; and what the database holds before and after."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import re
 from dataclasses import dataclass
@@ -173,8 +174,31 @@ def _stored_models() -> list[type[models.Model]]:
     return [*project_models(), EmailAddress]
 
 
+class _RowsDigest:
+    """SQLite's counterpart of the md5 of every row's text PostgreSQL computes below: a digest of
+    each row's values, sorted (so the order rows come in does not matter), digested again."""
+
+    def __init__(self) -> None:
+        self.rows: list[str] = []
+
+    def step(self, *values) -> None:
+        self.rows.append(hashlib.sha256(repr(values).encode()).hexdigest())
+
+    def finalize(self) -> str:
+        return hashlib.sha256(",".join(sorted(self.rows)).encode()).hexdigest()
+
+
+def _sqlite_digest_function() -> str:
+    """Registers the aggregate on the connection (again each time: it costs nothing, and the
+    connection may be a new one)."""
+    connection.ensure_connection()
+    connection.connection.create_aggregate("ouc_rows_digest", -1, _RowsDigest)
+    return "ouc_rows_digest"
+
+
 def fingerprint(*, with_audit_log: bool = False) -> dict[str, str]:
-    """Every row of every project model, hashed per table (PostgreSQL), or counted (elsewhere).
+    """Every row of every project model, hashed per table: a change to any value of any row
+    changes its table's digest, on PostgreSQL and on SQLite alike (a count would miss an edit).
 
     ``with_audit_log`` adds the audit log's tables, for requests it does not record (GETs: the
     audit middleware records changing requests only), where a line in it would be a write."""
@@ -189,10 +213,18 @@ def fingerprint(*, with_audit_log: bool = False) -> dict[str, str]:
             f"FROM {table} t)"
             for table in tables
         ]
+    elif connection.vendor == "sqlite":
+        digest = _sqlite_digest_function()
+        parts = [
+            f"(SELECT {digest}({', '.join(quote(f.column) for f in model._meta.concrete_fields)}) "  # noqa: S608
+            f"FROM {table})"
+            for model, table in zip(found, tables, strict=True)
+        ]
     else:
-        parts = [f"(SELECT COUNT(*) FROM {table})" for table in tables]  # noqa: S608
+        raise NotImplementedError(f"no table digest for {connection.vendor}")
     with connection.cursor() as cursor:
-        # Table names from the models, quoted by the backend: nothing here comes from a request.
+        # Table and column names from the models, quoted by the backend: nothing here comes from
+        # a request.
         cursor.execute("SELECT " + ", ".join(parts))
         row = cursor.fetchone()
     return {model._meta.label: str(value) for model, value in zip(found, row, strict=True)}
