@@ -1203,7 +1203,7 @@ class _Builder:
         serial = serial_for(cert_type.school_slug, day.year, number)
         status = Certificate.Status.REVOKED if revoked else Certificate.Status.VALID
         self.w.add(Certificate, (cid, rid, cert_type.school_id, day.year, number, serial, new_verification_code(), day, expires,
-                                 "", None, self.status_index, status, self.dt(revoked) if revoked else None,
+                                 "", None, "", self.status_index, status, self.dt(revoked) if revoked else None,
                                  self.text["revoke"] if revoked else "", None, ""))
         self.certificates += 1
         if not revoked and (expires is None or expires > self.today):
