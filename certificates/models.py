@@ -312,3 +312,34 @@ class Transcript(models.Model):
     def status_on(self, day: datetime.date | None = None) -> str:
         """valid or superseded (a transcript records a moment; it does not expire)."""
         return "superseded" if self.superseded_by_id else "valid"
+
+
+class IssuerKey(models.Model):
+    """One published Ed25519 key of one issuer (a school, ``credit-bank`` or ``ouc``), by version.
+
+    No private key is stored: it is derived when needed from ``CREDENTIAL_SIGNING_KEY`` with HKDF,
+    the issuer's slug and the version (``certificates.credentials.issuer_keys``, decision 0006).
+    The public key is stored so that it stays published, and verifiable, whatever the master key
+    becomes later. The newest version neither retired nor revoked signs; a retired key signs
+    nothing new but keeps verifying what it signed; a revoked one (compromised) verifies nothing.
+    """
+
+    issuer = models.CharField(max_length=100)
+    version = models.PositiveIntegerField()
+    public_key_multibase = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("issuer key")
+        verbose_name_plural = _("issuer keys")
+        ordering = ["issuer", "version"]
+        constraints = [models.UniqueConstraint(fields=["issuer", "version"], name="one_key_per_issuer_version")]
+
+    def __str__(self) -> str:
+        return f"{self.issuer} key {self.version}"
+
+    @property
+    def in_use(self) -> bool:
+        return self.retired_at is None and self.revoked_at is None

@@ -4,8 +4,9 @@
   issued by the industry school, with the partner association's approval as evidence.
 * ``transcript_credential``: a CLR 2.0 ``ClrCredential`` issued by the OUC credit bank, one
   ``AchievementCredential`` a line of the learner's record, each line carrying its provenance.
-* ``issuer_profile``: the OB 3.0 ``Profile`` of an issuer, listing the public keys (Multikey) that
-  its proofs' ``verificationMethod`` names.
+* ``issuer_profile``: the OB 3.0 ``Profile`` of an issuer, listing its public keys under
+  ``verificationMethod`` and ``assertionMethod``; ``key_document``: one key, the ``Multikey`` a
+  proof's ``verificationMethod`` URL answers (each issuer has its own keys: ``issuer_keys``).
 * ``status_list_credential``: the signed W3C ``BitstringStatusListCredential`` a credential's
   ``credentialStatus`` points to; a revoked certificate's bit is set.
 
@@ -28,6 +29,7 @@ import copy
 import datetime
 import gzip
 import hashlib
+import re
 import secrets
 import threading
 import zoneinfo
@@ -39,6 +41,7 @@ from urllib.parse import quote
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -53,7 +56,7 @@ from certificates.models import (
     Transcript,
 )
 
-from . import dataintegrity, keys, validation
+from . import dataintegrity, issuer_keys, keys, validation
 
 __all__ = [
     "CredentialInvalid",
@@ -65,10 +68,12 @@ __all__ = [
     "status_list_credential",
     "status_of",
     "decode_status_list",
-    "known_public_keys",
+    "legacy_public_keys",
+    "key_document",
 ]
 
 VC2 = "https://www.w3.org/ns/credentials/v2"
+MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 OB3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 OB3_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 CLR2 = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
@@ -121,6 +126,7 @@ _KEY_TERMS = {
     "publicKeyMultibase": {
         "@id": "https://w3id.org/security#publicKeyMultibase", "@type": "https://w3id.org/security#multibase",
     },
+    "revoked": {"@id": "https://w3id.org/security#revoked", "@type": "http://www.w3.org/2001/XMLSchema#dateTime"},
 }
 
 
@@ -134,8 +140,8 @@ _key_lock = threading.Lock()
 _key_cache: dict[str | None, tuple[Ed25519PrivateKey, str]] = {}
 
 
-def _signing_key() -> tuple[Ed25519PrivateKey, str]:
-    """The configured private key and its ``publicKeyMultibase``, parsed once per configured value."""
+def _master_key() -> tuple[Ed25519PrivateKey, str]:
+    """The configured master key and its ``publicKeyMultibase``, parsed once per configured value."""
     configured = getattr(settings, keys.SETTING_NAME, None)
     found = _key_cache.get(configured)
     if found is None:
@@ -147,14 +153,16 @@ def _signing_key() -> tuple[Ed25519PrivateKey, str]:
     return found
 
 
-def known_public_keys() -> list[str]:
-    """Every public key (``z6Mk…``) whose signatures the portal accepts: the signing key first.
+def legacy_public_keys() -> list[str]:
+    """The shared keys (``z6Mk…``) that signed every credential before issuers had their own.
 
-    After a key rotation the retired keys go in ``CREDENTIAL_RETIRED_PUBLIC_KEYS`` (a list of
-    ``z6Mk…`` strings, optional): credentials they signed keep verifying, and issuer profiles
-    keep listing them.
+    Until issue 17 the master key itself signed for every issuer, naming
+    ``<profile url>#<publicKeyMultibase>``; those credentials cannot change, so their keys stay
+    accepted (for those credentials only) and listed: the master key's public key, and any
+    ``CREDENTIAL_RETIRED_PUBLIC_KEYS`` from rotations of that era. The master key signs nothing
+    itself any more.
     """
-    current = _signing_key()[1]
+    current = _master_key()[1]
     retired = [k for k in getattr(settings, "CREDENTIAL_RETIRED_PUBLIC_KEYS", ()) or () if k and k != current]
     return [current, *retired]
 
@@ -175,8 +183,9 @@ def achievement_url(*parts: str) -> str:
     return absolute("/credentials/achievements/" + "/".join(quote(str(p), safe="") for p in parts) + "/")
 
 
-def _verification_method(slug: str, public_key: str) -> str:
-    return f"{issuer_url(slug)}#{public_key}"
+def key_url(slug: str, version: int) -> str:
+    """The URL of one issuer key: a proof's ``verificationMethod``, answering the Multikey itself."""
+    return absolute(reverse("verify:issuer_key", args=[slug, version]))
 
 
 def _timestamp(moment: datetime.datetime) -> str:
@@ -274,13 +283,17 @@ def _status_entry(index: int | None) -> dict[str, Any]:
 
 
 def _sign(document: dict, *, slug: str, now: datetime.datetime) -> dict:
-    private_key, public_key = _signing_key()
-    return dataintegrity.sign(
+    """Sign as issuer ``slug`` with its own key in use; ``proof`` is an array (OB 3.0's strict
+    schema wants one, and VC 2.0 allows it)."""
+    key, private_key = issuer_keys.signing_key(slug)
+    signed = dataintegrity.sign(
         document,
         private_key=private_key,
-        verification_method=_verification_method(slug, public_key),
+        verification_method=key_url(slug, key.version),
         created=_timestamp(now),
     )
+    signed["proof"] = [signed["proof"]]
+    return signed
 
 
 def _finish(document: dict, *, slug: str, schema: str | None, now: datetime.datetime, what: str) -> dict:
@@ -739,13 +752,8 @@ def signed_holder_name(credential: dict | None) -> str:
     return name if isinstance(name, str) else ""
 
 
-def issuer_profile(slug: str, *, public_keys: list[str] | None = None) -> dict:
-    """The OB 3.0 Profile of issuer ``slug`` (a school, ``credit-bank`` or ``ouc``) with its keys.
-
-    ``public_keys`` defaults to every key the portal accepts (see ``known_public_keys``); each is
-    a ``Multikey`` verification method, ``<profile url>#<publicKeyMultibase>``, that the profile
-    (its controller) uses for assertions. Raises ``UnknownIssuer`` for any other slug.
-    """
+def _profile_body(slug: str) -> dict[str, Any]:
+    """The descriptive part of issuer ``slug``'s Profile; ``UnknownIssuer`` if there is none."""
     if slug in RESERVED_ISSUERS:
         en, zh = RESERVED_ISSUERS[slug]
         profile: dict[str, Any] = {"name": en, "description": _both(f"{en}.", f"{zh}。")}
@@ -753,26 +761,80 @@ def issuer_profile(slug: str, *, public_keys: list[str] | None = None) -> dict:
             profile["url"] = absolute("/")
         else:
             profile["parentOrg"] = _ouc_ref()
-    else:
-        from schools.models import IndustrySchool
+        return profile
+    from schools.models import IndustrySchool
 
-        school = IndustrySchool.objects.filter(slug=slug).first()
-        if school is None:
-            raise UnknownIssuer(slug)
-        ref = _school_ref(school)
-        profile = {k: v for k, v in ref.items() if k not in ("id", "type")}
+    school = IndustrySchool.objects.filter(slug=slug).first()
+    if school is None:
+        raise UnknownIssuer(slug)
+    ref = _school_ref(school)
+    return {k: v for k, v in ref.items() if k not in ("id", "type")}
+
+
+def _multikey(key, *, slug: str) -> dict[str, Any]:
+    method: dict[str, Any] = {
+        "id": key_url(slug, key.version),
+        "type": "Multikey",
+        "controller": issuer_url(slug),
+        "publicKeyMultibase": key.public_key_multibase,
+    }
+    if key.revoked_at is not None:
+        method["revoked"] = _timestamp(key.revoked_at)
+    return method
+
+
+def key_document(slug: str, version: int) -> dict[str, Any]:
+    """What a proof's ``verificationMethod`` URL answers: the key itself, a ``Multikey`` whose
+    ``controller`` is the issuer's Profile. ``LookupError`` if the issuer has no such key.
+
+    A retired key is published as it was (no ``expires``): Controlled Identifiers tells verifiers
+    to refuse every proof of an expired or revoked method after that moment, old proofs included,
+    and a rotation must leave what the old key signed verifying. Only a compromised key is
+    published ``revoked``.
+    """
+    from certificates.models import IssuerKey
+
+    key = IssuerKey.objects.filter(issuer=slug, version=version).first()
+    if key is None:
+        raise LookupError(f"{slug} has no key {version}")
+    return {"@context": MULTIKEY_V1, **_multikey(key, slug=slug)}
+
+
+def _has_legacy_credentials(slug: str) -> bool:
+    """Whether anything this issuer stored was signed with the shared key of before issue 17
+    (one proof object naming ``<profile>#<key>``, where new credentials have a proof array)."""
+    legacy = Q(credential__proof__has_key="verificationMethod")
+    if slug == OUC:  # signed the one shared status list that every legacy credential names
+        return Certificate.objects.filter(legacy).exists() or Transcript.objects.filter(legacy).exists()
+    if slug == CREDIT_BANK:
+        return Transcript.objects.filter(legacy).exists()
+    return Certificate.objects.filter(legacy, school__slug=slug).exists()
+
+
+def issuer_profile(slug: str) -> dict:
+    """The OB 3.0 Profile of issuer ``slug`` (a school, ``credit-bank`` or ``ouc``) with its keys.
+
+    Every key the issuer ever had is listed (``verificationMethod``, embedded) and named under
+    ``assertionMethod``, which is where a verifier checks that the Profile — the controller of the
+    key and the credential's issuer — uses that key to issue. While credentials signed with the
+    shared key of before issue 17 exist, it is listed too, by its old ``<profile>#<key>`` id.
+    Raises ``UnknownIssuer`` for any other slug.
+    """
+    profile = _profile_body(slug)
     url = issuer_url(slug)
-    keys_ = public_keys if public_keys is not None else known_public_keys()
-    methods = [
-        {"id": f"{url}#{key}", "type": "Multikey", "controller": url, "publicKeyMultibase": key} for key in keys_
-    ]
+    methods = [_multikey(key, slug=slug) for key in issuer_keys.published_keys(slug)]
+    if _has_legacy_credentials(slug):
+        methods += [
+            {"id": f"{url}#{key}", "type": "Multikey", "controller": url, "publicKeyMultibase": key}
+            for key in legacy_public_keys()
+        ]
     return {
         "@context": [VC2, OB3, copy.deepcopy(_KEY_TERMS)],
         "id": url,
         "type": ["Profile"],
         **profile,
         "verificationMethod": methods,
-        "assertionMethod": [m["id"] for m in methods],
+        "assertionMethod": [m["id"] for m in methods if "revoked" not in m],
     }
 
 
@@ -781,28 +843,60 @@ def _issuer_prefix() -> str:
     return issuer_url(marker).split(marker)[0]
 
 
-def verify_credential(document: Any) -> bool:
-    """True if ``document``'s proof verifies with a key the portal knows, named by its issuer.
+_KEY_PATH = re.compile(r"^keys/([1-9][0-9]{0,8})/$")
 
-    The proof's ``verificationMethod`` must be ``<issuer profile url>#<key>`` where the profile is
-    this portal's issuer of the document and the key is one of ``known_public_keys()``. Offline:
-    nothing is fetched. Never raises.
+
+def _trusted_key(slug: str, method: Any, *, legacy_shape: bool) -> str | None:
+    """The public key the portal trusts for ``method`` in a credential issued by ``slug``, or None.
+
+    Only the issuer's own keys, never revoked ones. The shared key of before issue 17 only in a
+    credential of that era's shape (one proof object naming ``<profile>#<key>``).
+    """
+    from certificates.models import IssuerKey
+
+    if not isinstance(method, str):
+        return None
+    profile = issuer_url(slug)
+    if legacy_shape and method.startswith(profile + "#"):
+        key = method[len(profile) + 1:]
+        return key if key in legacy_public_keys() else None
+    if not method.startswith(profile):
+        return None
+    match = _KEY_PATH.match(method[len(profile):])
+    if match is None:
+        return None
+    return (
+        IssuerKey.objects.filter(issuer=slug, version=int(match.group(1)), revoked_at__isnull=True)
+        .values_list("public_key_multibase", flat=True)
+        .first()
+    )
+
+
+def verify_credential(document: Any) -> bool:
+    """True if ``document``'s proof verifies with a key of its own issuer, as this portal knows it.
+
+    The issuer must be one of this portal's issuer profiles, and the proof's
+    ``verificationMethod`` one of that issuer's published keys (``<profile>keys/<n>/``) that is
+    not revoked; another issuer's key, even a valid one, does not do. Offline: the keys are read
+    from the database, nothing is fetched. Never raises.
     """
     try:
-        proof = document.get("proof") if isinstance(document, dict) else None
-        if not isinstance(proof, dict):
+        if not isinstance(document, dict):
             return False
-        method = proof.get("verificationMethod")
-        if not isinstance(method, str) or "#" not in method:
-            return False
-        controller, _, key = method.partition("#")
         issuer = document.get("issuer")
         issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
-        if controller != issuer_id or not controller.startswith(_issuer_prefix()):
+        prefix = _issuer_prefix()
+        if not isinstance(issuer_id, str) or not issuer_id.startswith(prefix) or not issuer_id.endswith("/"):
             return False
-        if key not in known_public_keys():
+        slug = issuer_id[len(prefix):-1]
+        if not slug or issuer_url(slug) != issuer_id:
             return False
-        return dataintegrity.verify(document, public_key=key)
+        legacy_shape = isinstance(document.get("proof"), dict)
+        for proof in dataintegrity.proofs_of(document):
+            public_key = _trusted_key(slug, proof.get("verificationMethod"), legacy_shape=legacy_shape)
+            if public_key and dataintegrity.verify(document, public_key=public_key, proof=proof):
+                return True
+        return False
     except Exception:  # noqa: BLE001 - a verifier answers False, it does not crash
         return False
 
@@ -891,7 +985,7 @@ def status_list_credential(list_number: int, *, now: datetime.datetime | None = 
     if list_number < 0:
         raise ValueError("status list numbers start at 0")
     positions = sorted(revoked_indexes(list_number))
-    public_key = _signing_key()[1]
+    public_key = issuer_keys.signing_key(OUC)[0].public_key_multibase  # made on first use
     digest = hashlib.sha256(
         f"{list_number}|{settings.SITE_URL}|{public_key}|{','.join(map(str, positions))}".encode()
     ).hexdigest()
@@ -920,4 +1014,4 @@ def status_list_credential(list_number: int, *, now: datetime.datetime | None = 
 
 
 def status_list_etag(signed: dict) -> str:
-    return hashlib.sha256(signed["proof"]["proofValue"].encode()).hexdigest()[:32]
+    return hashlib.sha256(dataintegrity.proofs_of(signed)[0]["proofValue"].encode()).hexdigest()[:32]

@@ -343,6 +343,16 @@ def issuer(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+def issuer_key(request: HttpRequest, slug: str, version: int) -> HttpResponse:
+    """One issuer key, the Multikey a proof's ``verificationMethod`` names, fetched as it is."""
+    try:
+        document = builders.key_document(slug, version)
+    except LookupError:
+        raise Http404 from None
+    return _json_ld(document, cache_control="public, max-age=300")
+
+
+@require_safe
 def status_list(request: HttpRequest, list_number: int) -> HttpResponse:
     """A signed Bitstring Status List (revocation). Built from the database on every request, so a
     revocation shows at once; only the signature is cached, keyed by the list's content."""
