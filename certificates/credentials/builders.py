@@ -86,7 +86,9 @@ RESERVED_ISSUERS = {
     CREDIT_BANK: ("Credit Bank of The Open University of China", "国家开放大学学分银行"),
 }
 
-STATUS_PURPOSE = "revocation"
+STATUS_PURPOSE = "revocation"  # the purpose of the shared list of before issue 17
+REVOCATION, SUSPENSION = "revocation", "suspension"
+STATUS_PURPOSES = (REVOCATION, SUSPENSION)
 
 # OB 3.0 AchievementType (an extensible vocabulary) for each kind of certificate.
 ACHIEVEMENT_TYPES = {
@@ -175,7 +177,13 @@ def issuer_url(slug: str) -> str:
 
 
 def status_list_url(list_number: int) -> str:
+    """The shared revocation list of before issue 17 (issued by ``ouc``), kept for what named it."""
     return absolute(reverse("verify:status_list", args=[list_number]))
+
+
+def issuer_status_list_url(slug: str, purpose: str, list_number: int) -> str:
+    """One of issuer ``slug``'s own status lists, issued and signed by that issuer."""
+    return absolute(reverse("verify:issuer_status_list", args=[slug, purpose, list_number]))
 
 
 def achievement_url(*parts: str) -> str:
@@ -269,14 +277,20 @@ def _credit_bank_ref() -> dict[str, Any]:
     }
 
 
-def _status_entry(index: int | None) -> dict[str, Any]:
-    if index is None or index < 0:
-        raise CredentialInvalid("no revocation status-list index was allocated")
-    url = status_list_url(index // STATUS_LIST_SIZE)
+def _status_entry(slug: str, purpose: str, issuer: str, index: int | None) -> dict[str, Any]:
+    """The ``credentialStatus`` of a credential of issuer ``slug`` at ``index`` of its lists.
+
+    One entry: OB 3.0 and CLR 2.0 allow a single ``credentialStatus`` object. ``issuer`` is the
+    row's ``status_issuer``, which must be ``slug``: the list must be issued by the credential's
+    issuer, or verifiers refuse it.
+    """
+    if index is None or index < 0 or issuer != slug:
+        raise CredentialInvalid(f"no status-list index in {slug}'s own lists was allocated")
+    url = issuer_status_list_url(slug, purpose, index // STATUS_LIST_SIZE)
     return {
         "id": f"{url}#{index}",
         "type": "BitstringStatusListEntry",
-        "statusPurpose": STATUS_PURPOSE,
+        "statusPurpose": purpose,
         "statusListIndex": str(index),
         "statusListCredential": url,
     }
@@ -427,7 +441,7 @@ def certificate_credential(certificate: Certificate, *, now: datetime.datetime |
         "credentialSchema": [
             {"id": validation.load_schema(validation.ACHIEVEMENT_CREDENTIAL)["$id"], "type": SCHEMA_VALIDATOR_TYPE}
         ],
-        "credentialStatus": _status_entry(certificate.status_index),
+        "credentialStatus": _status_entry(school.slug, REVOCATION, certificate.status_issuer, certificate.status_index),
     }
     if certificate.expires_on:
         document["validUntil"] = _start_of(certificate.expires_on)
@@ -460,6 +474,9 @@ class _TranscriptLines:
         self.now = now
         self.identity = identity
         self.valid_from = _timestamp(record.at)
+        # Every line names the transcript's place in the credit bank's suspension list: a newer
+        # transcript supersedes this one, and each line, which may be shown on its own, with it.
+        self.status = _status_entry(CREDIT_BANK, SUSPENSION, transcript.status_issuer, transcript.status_index)
 
     def credential(
         self, *, anchor: str, name: str, achievement: dict, awarded: datetime.datetime | None,
@@ -481,6 +498,7 @@ class _TranscriptLines:
             "issuer": self.issuer,
             "validFrom": self.valid_from,
             "credentialSubject": subject,
+            "credentialStatus": copy.deepcopy(self.status),
         }
         if awarded is not None:
             document["awardedDate"] = _timestamp(awarded)
@@ -733,7 +751,7 @@ def transcript_credential(transcript: Transcript, record, *, now: datetime.datet
         "credentialSchema": [
             {"id": validation.load_schema(validation.CLR_CREDENTIAL)["$id"], "type": SCHEMA_VALIDATOR_TYPE}
         ],
-        "credentialStatus": _status_entry(transcript.status_index),
+        "credentialStatus": lines.status,
     }
     return _finish(
         document, slug=CREDIT_BANK, schema=validation.CLR_CREDENTIAL, now=now,
@@ -935,10 +953,13 @@ def status_bit(bitstring: bytes, index: int) -> bool:
     return bool(bitstring[index // 8] & (0x80 >> (index % 8)))
 
 
+STATUS_WORDS = {REVOCATION: "revoked", SUSPENSION: "suspended"}
+
+
 def status_of(status_list: dict, index: int | str) -> dict[str, Any]:
     """Read entry ``index`` of a BitstringStatusListCredential: ``{"index", "purpose", "set", "status"}``.
 
-    ``status`` is ``revoked`` when the bit is set (revocation lists), else ``valid``.
+    ``status`` is ``revoked`` or ``suspended`` when the bit is set (by the list's purpose), else ``valid``.
     """
     subject = status_list["credentialSubject"]
     bitstring = decode_status_list(subject["encodedList"])
@@ -951,66 +972,134 @@ def status_of(status_list: dict, index: int | str) -> dict[str, Any]:
         "index": int(index),
         "purpose": purpose,
         "set": is_set,
-        "status": ("revoked" if purpose == STATUS_PURPOSE else purpose) if is_set else "valid",
+        "status": STATUS_WORDS.get(purpose, purpose) if is_set else "valid",
     }
 
 
+def _positions(queryset, low: int) -> list[int]:
+    return [i - low for i in queryset.filter(status_index__gte=low, status_index__lt=low + STATUS_LIST_SIZE).values_list(
+        "status_index", flat=True
+    )]
+
+
 def revoked_indexes(list_number: int) -> list[int]:
-    """Positions (within list ``list_number``) of the revoked certificates: one query."""
+    """Positions (within shared list ``list_number``) of the revoked certificates: one query."""
+    revoked = Certificate.objects.filter(status=Certificate.Status.REVOKED, status_issuer="")
+    return _positions(revoked, list_number * STATUS_LIST_SIZE)
+
+
+def set_positions(slug: str, purpose: str, list_number: int) -> list[int]:
+    """Positions set in issuer ``slug``'s ``purpose`` list ``list_number``, read from the rows.
+
+    Revocation: its revoked certificates (transcripts are never revoked). Suspension: its
+    certificates suspended under review, and its superseded transcripts.
+    """
     low = list_number * STATUS_LIST_SIZE
-    return [
-        index - low
-        for index in Certificate.objects.filter(
-            status=Certificate.Status.REVOKED, status_index__gte=low, status_index__lt=low + STATUS_LIST_SIZE
-        ).values_list("status_index", flat=True)
-    ]
+    certificates = Certificate.objects.filter(status_issuer=slug)
+    if purpose == REVOCATION:
+        return _positions(certificates.filter(status=Certificate.Status.REVOKED), low)
+    if purpose != SUSPENSION:
+        raise ValueError(f"no {purpose!r} status lists")
+    suspended = _positions(
+        certificates.filter(suspended_at__isnull=False).exclude(status=Certificate.Status.REVOKED), low
+    )
+    superseded = _positions(Transcript.objects.filter(status_issuer=slug, superseded_by__isnull=False), low)
+    return suspended + superseded
 
 
 STATUS_LIST_CACHE_SECONDS = 24 * 60 * 60
 
 
 def last_status_list() -> int:
-    """The highest list number any credential points to (0 before the first is issued)."""
+    """The highest shared list number any credential of before issue 17 points to (0 if none)."""
     last = StatusListCounter.objects.filter(purpose=STATUS_PURPOSE).values_list("last", flat=True).first()
     return max(last or 0, 0) // STATUS_LIST_SIZE
 
 
-def status_list_credential(list_number: int, *, now: datetime.datetime | None = None) -> dict:
-    """The signed BitstringStatusListCredential of list ``list_number``, current as of this call.
+def last_issuer_status_list(slug: str) -> int:
+    """The highest list number of issuer ``slug``'s lists that any credential points to (0 if none)."""
+    last = StatusListCounter.objects.filter(purpose=f"issuer:{slug}").values_list("last", flat=True).first()
+    return max(last or 0, 0) // STATUS_LIST_SIZE
 
-    The revoked positions are read every time (one indexed query), so a revocation shows at
-    once. Only the signing is cached, under a key made of what the list says (the positions, the
-    key, the site), so nothing ever needs invalidating: a new revocation is a new key.
+
+def _status_list(
+    *, url: str, slug: str, purpose: str, positions: list[int], now: datetime.datetime | None, what: str
+) -> dict:
+    """Sign ``positions`` as a BitstringStatusListCredential of issuer ``slug``, or take the
+    signature made for the same content before.
+
+    Only the signing is cached, under a key made of what the list says (url, positions, key), so
+    nothing ever needs invalidating: a new revocation is a new key.
     """
-    if list_number < 0:
-        raise ValueError("status list numbers start at 0")
-    positions = sorted(revoked_indexes(list_number))
-    public_key = issuer_keys.signing_key(OUC)[0].public_key_multibase  # made on first use
-    digest = hashlib.sha256(
-        f"{list_number}|{settings.SITE_URL}|{public_key}|{','.join(map(str, positions))}".encode()
-    ).hexdigest()
+    try:
+        public_key = issuer_keys.signing_key(slug, create=False)[0].public_key_multibase
+    except issuer_keys.NoIssuerKey:
+        if slug != OUC:
+            raise
+        public_key = None  # the shared list, before ouc has a key of its own: signed as it was
+    positions = sorted(positions)
+    digest = hashlib.sha256(f"{url}|{public_key}|{','.join(map(str, positions))}".encode()).hexdigest()
     cache_key = f"certificates:status-list:{digest}"
     cached = cache.get(cache_key)
     if cached is not None:
         return cached
     now = now or timezone.now()
-    url = status_list_url(list_number)
     document = {
         "@context": [VC2],
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-        "issuer": issuer_url(OUC),
+        "issuer": issuer_url(slug),
         "validFrom": _timestamp(now),
         "credentialSubject": {
             "id": f"{url}#list",
             "type": "BitstringStatusList",
-            "statusPurpose": STATUS_PURPOSE,
+            "statusPurpose": purpose,
             "encodedList": encode_status_list(positions),
         },
     }
-    signed = _finish(document, slug=OUC, schema=None, now=now, what=f"status list {list_number}")
+    if public_key is None:
+        master, master_public = _master_key()
+        signed = dataintegrity.sign(
+            document, private_key=master, verification_method=f"{issuer_url(OUC)}#{master_public}",
+            created=_timestamp(now),
+        )
+    else:
+        signed = _finish(document, slug=slug, schema=None, now=now, what=what)
     cache.set(cache_key, signed, STATUS_LIST_CACHE_SECONDS)
     return signed
+
+
+def status_list_credential(list_number: int, *, now: datetime.datetime | None = None) -> dict:
+    """The signed shared revocation list ``list_number`` of before issue 17, current as of this
+    call (issued by ``ouc``, signed with ``ouc``'s own key). The revoked positions are read every
+    time (one indexed query), so a revocation shows at once."""
+    if list_number < 0:
+        raise ValueError("status list numbers start at 0")
+    return _status_list(
+        url=status_list_url(list_number), slug=OUC, purpose=STATUS_PURPOSE,
+        positions=revoked_indexes(list_number), now=now, what=f"status list {list_number}",
+    )
+
+
+def issuer_status_list_credential(
+    slug: str, purpose: str, list_number: int, *, now: datetime.datetime | None = None
+) -> dict:
+    """Issuer ``slug``'s signed ``purpose`` list ``list_number``, built from the rows on every call."""
+    if list_number < 0:
+        raise ValueError("status list numbers start at 0")
+    return _status_list(
+        url=issuer_status_list_url(slug, purpose, list_number), slug=slug, purpose=purpose,
+        positions=set_positions(slug, purpose, list_number), now=now,
+        what=f"{slug}'s {purpose} list {list_number}",
+    )
+
+
+def issuer_exists(slug: str) -> bool:
+    try:
+        _profile_body(slug)
+    except UnknownIssuer:
+        return False
+    return True
 
 
 def status_list_etag(signed: dict) -> str:

@@ -28,6 +28,10 @@ class IssuerKeyError(keys.SigningKeyError):
     """An issuer has no key that may sign, or its key does not match the master key."""
 
 
+class NoIssuerKey(IssuerKeyError):
+    """The issuer has signed nothing yet, and this caller (a GET) may not make its first key."""
+
+
 def derive_private_key(master: Ed25519PrivateKey, issuer: str, version: int) -> Ed25519PrivateKey:
     """The private key of ``issuer``'s key ``version``, derived from the master key's seed."""
     if not issuer or "/" in issuer or version < 1:
@@ -46,15 +50,19 @@ def _create(issuer: str, version: int, master: Ed25519PrivateKey) -> IssuerKey:
     return IssuerKey.objects.create(issuer=issuer, version=version, public_key_multibase=public)
 
 
-def signing_key(issuer: str) -> tuple[IssuerKey, Ed25519PrivateKey]:
+def signing_key(issuer: str, *, create: bool = True) -> tuple[IssuerKey, Ed25519PrivateKey]:
     """The key ``issuer`` signs with now, and its private key; the first key is made on first use.
 
     Two processes making the first key at once: the unique (issuer, version) lets one win and the
-    other read the winner's row.
+    other read the winner's row. ``create=False`` (what a GET signs: status lists) raises
+    ``NoIssuerKey`` instead of writing: an issuer that has signed no credential has no list
+    anyone needs.
     """
     master = _master()
     key = IssuerKey.objects.filter(issuer=issuer, retired_at__isnull=True, revoked_at__isnull=True).order_by("-version").first()
     if key is None:
+        if not create:
+            raise NoIssuerKey(f"issuer {issuer!r} has no key yet")
         if IssuerKey.objects.filter(issuer=issuer).exists():
             raise IssuerKeyError(
                 f"every key of issuer {issuer!r} is retired or revoked: run `manage.py credential_key rotate {issuer}`"

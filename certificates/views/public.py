@@ -88,7 +88,7 @@ class Verification:
 
     kind: str  # "certificate" | "transcript"
     code: str
-    status: str  # valid | revoked | expired | superseded
+    status: str  # valid | revoked | suspended | expired | superseded
     learner_name: str
     title_en: str
     title_zh: str
@@ -114,6 +114,8 @@ class Verification:
             return _("Revoked on %(date)s. Reason: %(reason)s") % {
                 "date": _day(self.revoked_on), "reason": self.revocation_reason or _("not given"),
             }
+        if self.status == "suspended":
+            return _("Suspended while it is under review.")
         if self.status == "expired":
             return _("Expired on %(date)s.") % {"date": _day(self.expires_on)}
         if self.status == "superseded":
@@ -134,6 +136,7 @@ class Verification:
 STATUS_LABELS = {
     "valid": gettext_lazy("Valid"),
     "revoked": gettext_lazy("Revoked"),
+    "suspended": gettext_lazy("Suspended"),
     "expired": gettext_lazy("Expired"),
     "superseded": gettext_lazy("Superseded"),
 }
@@ -352,13 +355,7 @@ def issuer_key(request: HttpRequest, slug: str, version: int) -> HttpResponse:
     return _json_ld(document, cache_control="public, max-age=300")
 
 
-@require_safe
-def status_list(request: HttpRequest, list_number: int) -> HttpResponse:
-    """A signed Bitstring Status List (revocation). Built from the database on every request, so a
-    revocation shows at once; only the signature is cached, keyed by the list's content."""
-    if list_number > builders.last_status_list():
-        raise Http404
-    signed = builders.status_list_credential(list_number)
+def _signed_list(request: HttpRequest, signed: dict) -> HttpResponse:
     etag = f'"{builders.status_list_etag(signed)}"'
     if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
         response = HttpResponse(status=304)
@@ -368,3 +365,27 @@ def status_list(request: HttpRequest, list_number: int) -> HttpResponse:
     response = _json_ld(signed, cache_control="public, no-cache")
     response["ETag"] = etag
     return response
+
+
+@require_safe
+def status_list(request: HttpRequest, list_number: int) -> HttpResponse:
+    """The shared revocation list of before issue 17, kept for the credentials that name it.
+    Built from the database on every request, so a revocation shows at once; only the signature
+    is cached, keyed by the list's content."""
+    if list_number > builders.last_status_list():
+        raise Http404
+    return _signed_list(request, builders.status_list_credential(list_number))
+
+
+@require_safe
+def issuer_status_list(request: HttpRequest, slug: str, purpose: str, list_number: int) -> HttpResponse:
+    """An issuer's own signed Bitstring Status List (revocation or suspension), built like the above."""
+    if purpose not in builders.STATUS_PURPOSES or not builders.issuer_exists(slug):
+        raise Http404
+    if list_number > builders.last_issuer_status_list(slug):
+        raise Http404
+    try:
+        signed = builders.issuer_status_list_credential(slug, purpose, list_number)
+    except builders.issuer_keys.NoIssuerKey:
+        raise Http404 from None  # it has signed nothing, so no credential names this list
+    return _signed_list(request, signed)

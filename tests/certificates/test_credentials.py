@@ -83,7 +83,8 @@ def approved_request(cast, *, learner=None, **type_fields):
 
 def issue(cast, capture, *, learner=None, **type_fields) -> Certificate:
     """Approve a completed request; the issuing task runs (eagerly) once the approval commits."""
-    cert_type = factories.CertificateTypeFactory(school=cast.school, association=cast.association, **type_fields)
+    type_fields = {"school": cast.school, "association": cast.association, **type_fields}
+    cert_type = factories.CertificateTypeFactory(**type_fields)
     request = factories.completed_request(learner=learner or cast.learner.learner, cert_type=cert_type)
     with capture(execute=True):
         services.request_approve(request=request, reviewer=cast.reviewer)
@@ -229,14 +230,16 @@ def test_an_issued_certificate_carries_a_valid_signed_open_badge(cast, eager, dj
     assert approved_on in approval["description"]
     assert certificate.request.type.programme.code in enrolment["name"]
 
-    # Revocation status points into the right list.
+    # Revocation status points into the school's own revocation list.
     status = credential["credentialStatus"]
+    list_url = builders.issuer_status_list_url("mechanical", "revocation", certificate.status_index // STATUS_LIST_SIZE)
+    assert certificate.status_issuer == "mechanical"
     assert status == {
-        "id": f"{builders.status_list_url(certificate.status_index // STATUS_LIST_SIZE)}#{certificate.status_index}",
+        "id": f"{list_url}#{certificate.status_index}",
         "type": "BitstringStatusListEntry",
         "statusPurpose": "revocation",
         "statusListIndex": str(certificate.status_index),
-        "statusListCredential": builders.status_list_url(certificate.status_index // STATUS_LIST_SIZE),
+        "statusListCredential": list_url,
     }
 
     # Schema-valid (both copies), signed, and the proof verifies.
@@ -603,11 +606,12 @@ def test_the_status_list_sets_the_bit_of_a_revoked_certificate_only(cast, eager,
     transcript = build_transcript(cast.learner.learner, django_capture_on_commit_callbacks)
     services.certificate_revoke(certificate=revoked, actor=cast.reviewer, reason="Issued in error")
 
-    status_list = builders.status_list_credential(0)
+    status_list = builders.issuer_status_list_credential("mechanical", "revocation", 0)
     with django_assert_max_num_queries(2):  # the signing key and the revoked positions: the signature is cached
-        assert builders.status_list_credential(0) == status_list
+        assert builders.issuer_status_list_credential("mechanical", "revocation", 0) == status_list
     assert status_list["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
     assert status_list["id"] == revoked.credential["credentialStatus"]["statusListCredential"]
+    assert status_list["issuer"] == revoked.credential["issuer"]["id"]  # the list's issuer is the credential's
     subject = status_list["credentialSubject"]
     assert subject["type"] == "BitstringStatusList" and subject["statusPurpose"] == "revocation"
     assert builders.verify_credential(status_list)
@@ -616,22 +620,25 @@ def test_the_status_list_sets_the_bit_of_a_revoked_certificate_only(cast, eager,
     assert len(bits) * 8 == STATUS_LIST_SIZE
     assert spec_bit(bits, revoked.status_index) == 1
     assert spec_bit(bits, kept.status_index) == 0
-    assert spec_bit(bits, transcript.status_index) == 0
     assert sum(bin(b).count("1") for b in bits) == 1
     for certificate, expected in ((revoked, "revoked"), (kept, "valid")):
         entry = certificate.credential["credentialStatus"]
         assert builders.status_of(status_list, entry["statusListIndex"])["status"] == expected
+    # The transcript is the credit bank's, in its own lists: nothing of it is on the school's.
+    assert transcript.status_issuer == "credit-bank"
+    assert transcript.credential["credentialStatus"]["statusListCredential"].startswith(builders.issuer_url("credit-bank"))
 
     # A second revocation shows in the very next list (no stale cache), signed anew.
     services.certificate_revoke(certificate=kept, actor=cast.reviewer, reason="Fraud")
-    again = builders.status_list_credential(0)
+    again = builders.issuer_status_list_credential("mechanical", "revocation", 0)
     assert spec_bit(spec_decode(again["credentialSubject"]["encodedList"]), kept.status_index) == 1
     assert again["proof"][0]["proofValue"] != status_list["proof"][0]["proofValue"]
-    assert builders.status_list_credential(0) == again  # unchanged list: the cached signature
+    assert builders.issuer_status_list_credential("mechanical", "revocation", 0) == again  # the cached signature
 
 
 def test_a_tampered_status_list_does_not_verify(cast):
-    status_list = builders.status_list_credential(0)
+    issuer_keys.signing_key("mechanical")  # a GET never makes an issuer's first key
+    status_list = builders.issuer_status_list_credential("mechanical", "suspension", 0)
     tampered = copy.deepcopy(status_list)
     tampered["credentialSubject"]["encodedList"] = builders.encode_status_list([5])
     assert builders.verify_credential(status_list) and not builders.verify_credential(tampered)
