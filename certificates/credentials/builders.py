@@ -384,6 +384,35 @@ def _certificate_evidence(certificate: Certificate, approved_at: datetime.dateti
     return evidence
 
 
+def certificate_type_achievement(cert_type) -> dict[str, Any]:
+    """The OB 3.0 Achievement of a certificate type: what every certificate of the type embeds
+    and what its id (``/credentials/achievements/certificate-types/<code>/``) answers. Nothing of
+    one certificate (serial, holder) is in it: one id, one content."""
+    school = cert_type.school
+    association = cert_type.association
+    school_ref = _school_ref(school)
+    kind_en, kind_zh = KIND_WORDS.get(cert_type.kind, ("certificate", "证书"))
+    achievement = {
+        "id": achievement_url("certificate-types", cert_type.code),
+        "type": ["Achievement"],
+        "achievementType": ACHIEVEMENT_TYPES.get(cert_type.kind, "Certificate"),
+        "name": cert_type.name_en,
+        "description": _both(
+            f"{cert_type.name_en}: a {kind_en} of The Open University of China, issued by {school.name_en} "
+            f"and approved by {association.name_en}.",
+            f"{cert_type.name_zh or cert_type.name_en}：{_school_zh(school)}颁发的{kind_zh}，"
+            f"经{association.name_zh or association.name_en}审核批准。",
+        ),
+        "criteria": {"narrative": _certificate_criteria(cert_type, school_ref, association)},
+        "creator": school_ref,
+        "humanCode": cert_type.code,
+        "inLanguage": "en",
+    }
+    if cert_type.programme_id:
+        achievement["fieldOfStudy"] = cert_type.programme.name_en
+    return achievement
+
+
 def certificate_credential(certificate: Certificate, *, now: datetime.datetime | None = None) -> dict:
     """The signed OB 3.0 OpenBadgeCredential of an issued certificate.
 
@@ -399,7 +428,6 @@ def certificate_credential(certificate: Certificate, *, now: datetime.datetime |
     approved_at = (
         request.history.filter(to_status=RequestStatus.APPROVED).order_by("-at").values_list("at", flat=True).first()
     )
-    school_ref = _school_ref(school)
     kind_en, kind_zh = KIND_WORDS.get(cert_type.kind, ("certificate", "证书"))
     description = _both(
         f"{cert_type.name_en}: a {kind_en} of The Open University of China, issued by {school.name_en} "
@@ -407,19 +435,8 @@ def certificate_credential(certificate: Certificate, *, now: datetime.datetime |
         f"{cert_type.name_zh or cert_type.name_en}：{_school_zh(school)}颁发的{kind_zh}，"
         f"经{association.name_zh or association.name_en}审核批准。证书编号{certificate.serial}。",
     )
-    achievement = {
-        "id": achievement_url("certificate-types", cert_type.code),
-        "type": ["Achievement"],
-        "achievementType": ACHIEVEMENT_TYPES.get(cert_type.kind, "Certificate"),
-        "name": cert_type.name_en,
-        "description": description,
-        "criteria": {"narrative": _certificate_criteria(cert_type, school_ref, association)},
-        "creator": school_ref,
-        "humanCode": cert_type.code,
-        "inLanguage": "en",
-    }
-    if cert_type.programme_id:
-        achievement["fieldOfStudy"] = cert_type.programme.name_en
+    school_ref = _school_ref(school)
+    achievement = certificate_type_achievement(cert_type)
     subject: dict[str, Any] = {
         "type": ["AchievementSubject"],
         "identifier": [identity_object(learner.user.email, secrets.token_hex(16))],
@@ -462,6 +479,124 @@ def _seqs(seqs: Iterable[int]) -> str:
 def _provenance(*lines: tuple[str, str]) -> str:
     """Provenance as a short signed list: ``- label: value`` a line."""
     return "\n".join(f"- {label}: {value}" for label, value in lines)
+
+
+def account_achievement() -> dict[str, Any]:
+    """Holding an OUC Credit Bank account: the same for every learner (their numbers are evidence)."""
+    return {
+        "id": achievement_url("credit-bank", "account"),
+        "type": ["Achievement"],
+        "achievementType": "ext:CreditBankAccount",
+        "name": "OUC Credit Bank account",
+        "description": _both(
+            "An account in the OUC Credit Bank: the credits accredited from the learner's learning outcomes.",
+            "国家开放大学学分银行账户：学习成果认定的学分。",
+        ),
+        "criteria": {"narrative": "Credits accredited by the OUC Credit Bank and not reversed."},
+    }
+
+
+def course_achievement(
+    *, programme_code: str, programme_name_en: str, programme_name_zh: str, course_code: str,
+    course_name_en: str, course_name_zh: str,
+) -> dict[str, Any]:
+    """A course of a programme, as its id answers it (what one learner did is in the evidence)."""
+    return {
+        "id": achievement_url("programmes", programme_code, "courses", course_code),
+        "type": ["Achievement"],
+        "achievementType": "Course",
+        "name": f"{course_name_en} ({course_code})",
+        "description": _both(
+            f"Course {course_code} {course_name_en} of {programme_name_en} ({programme_code}).",
+            f"{programme_name_zh}（{programme_code}）课程{course_code}{course_name_zh}。" if course_name_zh else "",
+        ),
+        "criteria": {
+            "narrative": "Pass the course, or have it exempted by a conversion rule of the OUC Credit Bank."
+        },
+        "humanCode": course_code,
+    }
+
+
+def group_achievement(
+    *, programme_code: str, programme_name_en: str, programme_name_zh: str, group_name_en: str, group_name_zh: str,
+) -> dict[str, Any]:
+    """A requirement group of a programme, which transferred credits count towards."""
+    return {
+        "id": achievement_url("programmes", programme_code, "groups", group_name_en),
+        "type": ["Achievement"],
+        "achievementType": "ext:CreditTransfer",
+        "name": f"{programme_name_en} ({programme_code}): {group_name_en}",
+        "description": _both(
+            f"Requirement group “{group_name_en}” of {programme_name_en} ({programme_code}).",
+            f"{programme_name_zh}（{programme_code}）：{group_name_zh}。" if group_name_zh else "",
+        ),
+        "criteria": {"narrative": "Credits of the group, earned or transferred by the OUC Credit Bank."},
+    }
+
+
+def programme_achievement(
+    *, programme_code: str, programme_name_en: str, programme_name_zh: str, school_name_en: str, school_name_zh: str,
+) -> dict[str, Any]:
+    """A programme (the learner's progress in it is the credential's result and evidence)."""
+    achievement_id = achievement_url("programmes", programme_code)
+    return {
+        "id": achievement_id,
+        "type": ["Achievement"],
+        "achievementType": "LearningProgram",
+        "name": f"{programme_name_en} ({programme_code})",
+        "description": _both(
+            f"Programme {programme_name_en} ({programme_code}) of {school_name_en}.",
+            f"{school_name_zh}{programme_name_zh}（{programme_code}）专业。" if programme_name_zh else "",
+        ),
+        "criteria": {"narrative": "Earn the credits every requirement group of the programme requires."},
+        "resultDescription": [
+            {"id": f"{achievement_id}#status", "type": ["ResultDescription"], "name": "Programme status", "resultType": "Status"}
+        ],
+    }
+
+
+def achievement_document(path: str) -> dict[str, Any]:
+    """What ``/credentials/achievements/<path>`` answers: the Achievement with that id, as the
+    credentials embed it, in JSON-LD. ``LookupError`` when no such achievement exists."""
+    from enrolment.models import Course, Programme, RequirementGroup
+
+    from certificates.models import CertificateType
+
+    parts = path.strip("/").split("/")
+    achievement: dict[str, Any] | None = None
+    if len(parts) == 2 and parts[0] == "certificate-types":
+        cert_type = (
+            CertificateType.objects.select_related("school", "association", "programme", "rule")
+            .filter(code=parts[1]).first()
+        )
+        achievement = certificate_type_achievement(cert_type) if cert_type else None
+    elif parts == ["credit-bank", "account"]:
+        achievement = account_achievement()
+    elif parts[0] == "programmes" and len(parts) >= 2:
+        programme = Programme.objects.select_related("school").filter(code=parts[1]).first()
+        if programme is None:
+            raise LookupError(path)
+        names = {
+            "programme_code": programme.code, "programme_name_en": programme.name_en,
+            "programme_name_zh": programme.name_zh,
+        }
+        if len(parts) == 2:
+            achievement = programme_achievement(
+                **names, school_name_en=programme.school.name_en, school_name_zh=programme.school.name_zh
+            )
+        elif len(parts) == 4 and parts[2] == "courses":
+            course = Course.objects.filter(school=programme.school_id, code=parts[3]).first()
+            if course is not None:
+                achievement = course_achievement(
+                    **names, course_code=course.code, course_name_en=course.name_en, course_name_zh=course.name_zh
+                )
+        elif len(parts) >= 4 and parts[2] == "groups":
+            group = RequirementGroup.objects.filter(programme=programme, name_en="/".join(parts[3:])).first()
+            if group is not None:
+                achievement = group_achievement(**names, group_name_en=group.name_en, group_name_zh=group.name_zh)
+    if achievement is None:
+        raise LookupError(path)
+    return {"@context": [VC2, OB3], **achievement}
 
 
 class _TranscriptLines:
@@ -515,22 +650,16 @@ class _TranscriptLines:
         return self.credential(
             anchor="account",
             name="OUC Credit Bank account",
-            achievement={
-                "id": achievement_url("credit-bank", "account"),
-                "type": ["Achievement"],
-                "achievementType": "ext:CreditBankAccount",
-                "name": "OUC Credit Bank account",
+            achievement=account_achievement(),
+            awarded=record.at,
+            credits=record.balance,
+            evidence={
+                "name": "Credit-bank account",
                 "description": _both(
                     f"Credit-bank account {record.account_number or '(none)'}: {balance} credits accredited "
                     f"from {len(record.outcomes)} learning outcome(s).",
                     f"学分银行账户{record.account_number or '（无）'}：{len(record.outcomes)}项学习成果认定学分{balance}。",
                 ),
-                "criteria": {"narrative": "Credits accredited by the OUC Credit Bank and not reversed."},
-            },
-            awarded=record.at,
-            credits=record.balance,
-            evidence={
-                "name": "Credit-bank account",
                 "narrative": _provenance(("Account number", record.account_number or "none"), ("Learner", record.learner_id)),
                 "genre": "Credit-bank account",
             },
@@ -592,26 +721,19 @@ class _TranscriptLines:
         return self.credential(
             anchor=f"conversion-{c.public_id}",
             name=f"Course exempted: {c.course_name_en} ({c.course_code})",
-            achievement={
-                "id": achievement_url("programmes", c.programme_code, "courses", c.course_code),
-                "type": ["Achievement"],
-                "achievementType": "Course",
-                "name": f"{c.course_name_en} ({c.course_code})",
-                "description": _both(
-                    f"Course {c.course_code} {c.course_name_en} of {c.programme_name_en} ({c.programme_code}).",
-                    f"{c.programme_name_zh}（{c.programme_code}）课程{c.course_code}{c.course_name_zh}。"
-                    if c.course_name_zh else "",
-                ),
-                "criteria": {
-                    "narrative": f"Replaced by the learning outcome “{c.outcome_title}” under conversion rule {rule}."
-                },
-                "humanCode": c.course_code,
-            },
+            achievement=course_achievement(
+                programme_code=c.programme_code, programme_name_en=c.programme_name_en,
+                programme_name_zh=c.programme_name_zh, course_code=c.course_code,
+                course_name_en=c.course_name_en, course_name_zh=c.course_name_zh,
+            ),
             awarded=c.at,
             credits=c.credits,
             evidence={
                 "name": f"Conversion under {rule}",
-                "description": f"Converted on {_timestamp(c.at)}: {_amount(c.credits)} credits, course exempted.",
+                "description": (
+                    f"Converted on {_timestamp(c.at)}: {_amount(c.credits)} credits, course exempted, replaced by "
+                    f"the learning outcome “{c.outcome_title}” under conversion rule {rule}."
+                ),
                 "narrative": _provenance(
                     ("Conversion", c.public_id),
                     ("Learning outcome", c.outcome_id),
@@ -627,22 +749,18 @@ class _TranscriptLines:
         return self.credential(
             anchor=f"transfer-{t.public_id}",
             name=f"Credits transferred to {t.programme_name_en}: {t.group_name_en}",
-            achievement={
-                "id": achievement_url("programmes", t.programme_code, "groups", t.group_name_en),
-                "type": ["Achievement"],
-                "achievementType": "ext:CreditTransfer",
-                "name": f"{t.programme_name_en} ({t.programme_code}): {t.group_name_en}",
-                "description": _both(
-                    f"Requirement group “{t.group_name_en}” of {t.programme_name_en} ({t.programme_code}).",
-                    f"{t.programme_name_zh}（{t.programme_code}）：{t.group_name_zh}。" if t.group_name_zh else "",
-                ),
-                "criteria": {"narrative": f"Credits of the learning outcome “{t.outcome_title}” transferred by the OUC Credit Bank."},
-            },
+            achievement=group_achievement(
+                programme_code=t.programme_code, programme_name_en=t.programme_name_en,
+                programme_name_zh=t.programme_name_zh, group_name_en=t.group_name_en, group_name_zh=t.group_name_zh,
+            ),
             awarded=t.at,
             credits=t.credits,
             evidence={
                 "name": "Credit transfer",
-                "description": f"Transferred on {_timestamp(t.at)}: {_amount(t.credits)} credits.",
+                "description": (
+                    f"Transferred on {_timestamp(t.at)}: {_amount(t.credits)} credits of the learning outcome "
+                    f"“{t.outcome_title}”."
+                ),
                 "narrative": _provenance(
                     ("Transfer", t.public_id),
                     ("Learning outcome", t.outcome_id),
@@ -654,32 +772,17 @@ class _TranscriptLines:
         )
 
     def audit(self, a) -> dict:
-        achievement_id = achievement_url("programmes", a.programme_code)
+        achievement = programme_achievement(
+            programme_code=a.programme_code, programme_name_en=a.programme_name_en,
+            programme_name_zh=a.programme_name_zh, school_name_en=a.school_name_en, school_name_zh=a.school_name_zh,
+        )
+        achievement_id = achievement["id"]
         counted = a.earned + a.exempted + a.transferred
         done = a.complete or a.status == "completed"
         return self.credential(
             anchor=f"programme-{a.enrolment_id}",
             name=f"Programme progress: {a.programme_name_en}",
-            achievement={
-                "id": achievement_id,
-                "type": ["Achievement"],
-                "achievementType": "LearningProgram",
-                "name": f"{a.programme_name_en} ({a.programme_code})",
-                "description": _both(
-                    f"Programme {a.programme_name_en} ({a.programme_code}) of {a.school_name_en}.",
-                    f"{a.school_name_zh}{a.programme_name_zh}（{a.programme_code}）专业。" if a.programme_name_zh else "",
-                ),
-                "criteria": {"narrative": f"Earn the {_amount(a.required)} credits the programme requires."},
-                "creditsAvailable": _credits(a.required),
-                "resultDescription": [
-                    {
-                        "id": f"{achievement_id}#status",
-                        "type": ["ResultDescription"],
-                        "name": "Programme status",
-                        "resultType": "Status",
-                    }
-                ],
-            },
+            achievement=achievement,
             awarded=_midnight(a.completed_on) if a.completed_on else None,
             credits=counted,
             result=[{"type": ["Result"], "resultDescription": f"{achievement_id}#status", "status": "Completed" if done else "InProgress"}],

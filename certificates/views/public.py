@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from django.views.decorators.vary import vary_on_headers
 from django_ratelimit.core import get_usage
 
 from certificates.credentials import builders
@@ -42,6 +43,8 @@ DEFAULT_RATE = "30/m"
 # Verification codes are token_urlsafe(24): 32 URL-safe characters. Anything else cannot match.
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 JSON_LD = "application/ld+json; charset=utf-8"
+# What a credential's id answers besides the page: the signed credential itself, in the type asked.
+CREDENTIAL_TYPES = ("application/ld+json", "application/vc+ld+json", "application/vc", "application/json")
 
 TRANSCRIPT_TITLE = ("OUC Credit Bank transcript", "国家开放大学学分银行成绩单")
 
@@ -294,16 +297,35 @@ def lookup(request: HttpRequest) -> HttpResponse:
 
 # Anonymous visitors get the page whole from the cache (ouc_portal.pagecache) until anything it
 # shows changes (certificates.verify_cache); the lookup is counted either way.
+def wants_credential(request: HttpRequest) -> str | None:
+    """The JSON type the client prefers to a page, if it does: a credential's ``id`` is this URL,
+    and a verifier dereferencing it asks for JSON-LD. A browser (``text/html`` first) and a
+    client that states no preference (``*/*``) get the page."""
+    preferred = request.get_preferred_type(["text/html", *CREDENTIAL_TYPES])
+    return preferred if preferred in CREDENTIAL_TYPES else None
+
+
+# Anonymous visitors get the page whole from the cache (ouc_portal.pagecache) until anything it
+# shows changes (certificates.verify_cache); the lookup is counted either way. The cache key
+# carries the Accept header: the same URL answers the page or the signed credential.
 @public_page(VERIFY_PAGE)
 @require_safe
 @never_cache
+@vary_on_headers("Accept")
 def page(request: HttpRequest, code: str) -> HttpResponse:
     wait = lookup_limited(request)
     if wait:
         return _too_many(request, wait)
-    verification = find(code)
+    as_json = wants_credential(request)
+    verification = find(code, with_credential=bool(as_json))
     if verification is None:
         return _not_found(request)
+    if as_json:
+        response = HttpResponse(
+            json.dumps(verification.credential, ensure_ascii=False, indent=2), content_type=f"{as_json}; charset=utf-8"
+        )
+        response["Access-Control-Allow-Origin"] = "*"
+        return _noindex(response)
     return _noindex(render(request, "certificates/verify/page.html", {"v": verification}))
 
 
@@ -343,6 +365,16 @@ def issuer(request: HttpRequest, slug: str) -> HttpResponse:
     except builders.UnknownIssuer:
         raise Http404 from None
     return _json_ld(profile, cache_control="public, max-age=300")
+
+
+@require_safe
+def achievement(request: HttpRequest, path: str) -> HttpResponse:
+    """An achievement a credential names, by its id: the OB 3.0 Achievement in JSON-LD."""
+    try:
+        document = builders.achievement_document(path)
+    except LookupError:
+        raise Http404 from None
+    return _json_ld(document, cache_control="public, max-age=300")
 
 
 @require_safe

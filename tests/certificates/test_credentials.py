@@ -540,7 +540,7 @@ def test_a_transcript_of_an_empty_record_still_satisfies_clr(cast, eager, django
     assert builders.verify_credential(transcript.credential)
 
 
-def test_a_conversion_and_a_transfer_carry_their_rule_and_ledger_entries(world, accredited, eager,
+def test_a_conversion_and_a_transfer_carry_their_rule_and_ledger_entries(world, accredited, eager, client,
                                                                           django_capture_on_commit_callbacks):
     from decimal import Decimal
 
@@ -571,6 +571,12 @@ def test_a_conversion_and_a_transfer_carry_their_rule_and_ledger_entries(world, 
     for line in (converted, moved):
         validation.validate(line, validation.ACHIEVEMENT_CREDENTIAL)
         assert builders.verify_credential(line)
+
+    # Every achievement of every line, the course and the requirement group included, resolves.
+    from tests.certificates.test_resolvable_ids import assert_achievement_resolves
+
+    for line in nested:
+        assert_achievement_resolves(client, line["credentialSubject"]["achievement"])
 
 
 # -- the revocation status list ------------------------------------------------------------------
