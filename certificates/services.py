@@ -34,9 +34,9 @@ from enrolment.models import Enrolment, EnrolmentStatus, Learner
 from ouc_portal.audit import services as audit
 from ouc_portal.audit.services import status_event
 from ouc_portal.tasks import enqueue_on_commit
+from schools.roles import roles_for
 
 CREDIT_BANK = "credit-bank"  # the issuer of transcripts (certificates.credentials.builders.CREDIT_BANK)
-from schools.roles import roles_for
 
 R = RequestStatus
 

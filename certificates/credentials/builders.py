@@ -558,9 +558,8 @@ def programme_achievement(
 def achievement_document(path: str) -> dict[str, Any]:
     """What ``/credentials/achievements/<path>`` answers: the Achievement with that id, as the
     credentials embed it, in JSON-LD. ``LookupError`` when no such achievement exists."""
-    from enrolment.models import Course, Programme, RequirementGroup
-
     from certificates.models import CertificateType
+    from enrolment.models import Course, Programme, RequirementGroup
 
     parts = path.strip("/").split("/")
     achievement: dict[str, Any] | None = None

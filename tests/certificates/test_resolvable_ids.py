@@ -12,8 +12,8 @@ import pytest
 from certificates.credentials import builders, dataintegrity
 from ouc_portal.pagecache import MARK
 from tests.certificates.test_credentials import (
-    STRICT_OB3_SCHEMA,
     SCHEMA_SOURCES,
+    STRICT_OB3_SCHEMA,
     assert_schema_valid,
     build_transcript,
     issue,

@@ -13,7 +13,13 @@ from certificates import services
 from certificates.credentials import builders
 from certificates.errors import CertificateError
 from ouc_portal.audit.models import AuditEvent
-from tests.certificates.test_credentials import build_transcript, issue, spec_bit, spec_decode, stub_pdf
+from tests.certificates.test_credentials import (
+    build_transcript,
+    issue,
+    spec_bit,
+    spec_decode,
+    stub_pdf,
+)
 from tests.certificates.test_issuer_keys import assert_key_resolves_and_verifies
 
 
