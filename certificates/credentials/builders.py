@@ -921,9 +921,13 @@ def key_document(slug: str, version: int) -> dict[str, Any]:
 
 
 def _has_legacy_credentials(slug: str) -> bool:
-    """Whether anything this issuer stored was signed with the shared key of before issue 17
-    (one proof object naming ``<profile>#<key>``, where new credentials have a proof array)."""
-    legacy = Q(credential__proof__has_key="verificationMethod")
+    """Whether anything this issuer stored was signed with the shared key of before issue 17.
+
+    Those are the stored credentials whose row has no issuer's status lists (``status_issuer``
+    empty): since issue 17 a row takes its issuer's index before it is signed. An indexed
+    filter, not a look into every stored credential's JSON.
+    """
+    legacy = Q(status_issuer="", credential__isnull=False)
     if slug == OUC:  # signed the one shared status list that every legacy credential names
         return Certificate.objects.filter(legacy).exists() or Transcript.objects.filter(legacy).exists()
     if slug == CREDIT_BANK:
