@@ -196,13 +196,15 @@ def new_verification_code() -> str:
 
 
 class StatusListCounter(models.Model):
-    """The last index handed out in the revocation status list that credentials point to.
+    """The last status-list index handed out in one index space.
 
-    Certificates and transcripts share one index space; list ``n`` holds indexes
-    ``n * STATUS_LIST_SIZE`` to ``(n + 1) * STATUS_LIST_SIZE - 1``.
+    ``issuer:<slug>``: an issuer's own space (issue 17); its credentials are numbered in its
+    revocation and suspension lists alike. ``revocation``: the one space every credential shared
+    before, still served at ``/credentials/status/<n>/`` for what was signed then. List ``n`` of a
+    space holds indexes ``n * STATUS_LIST_SIZE`` to ``(n + 1) * STATUS_LIST_SIZE - 1``.
     """
 
-    purpose = models.CharField(max_length=20, unique=True)
+    purpose = models.CharField(max_length=120, unique=True)
     last = models.BigIntegerField(default=-1)
 
     def __str__(self) -> str:
@@ -232,21 +234,27 @@ class Certificate(models.Model):
     # when it names nobody), stored with the credential and never changed afterwards: verification
     # shows what was signed, not the profile's name of today. A new legal name is a new issue.
     holder_name = models.CharField(_("holder's name, as signed"), max_length=200, blank=True, editable=False)
-    # Position in the revocation status list named in the credential's credentialStatus.
-    status_index = models.BigIntegerField(null=True, blank=True, unique=True)
+    # Position in the status lists named in the credential's credentialStatus: the lists of the
+    # issuer ``status_issuer`` (the school), or, empty, the one shared list of before issue 17.
+    status_index = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.VALID)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.TextField(blank=True)
     # Set when something it was built on (a learning outcome) is revoked: staff must review it.
     flagged_at = models.DateTimeField(null=True, blank=True)
     flag_reason = models.TextField(blank=True)
+    status_issuer = models.CharField(max_length=100, blank=True, default="")
+    # Suspended while under review: its bit is set in the school's suspension list; reinstating clears it.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.TextField(blank=True)
 
     class Meta:
         verbose_name = _("certificate")
         verbose_name_plural = _("certificates")
         ordering = ["-issued_on", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["school", "year", "number"], name="serial_once_per_school_year")
+            models.UniqueConstraint(fields=["school", "year", "number"], name="serial_once_per_school_year"),
+            models.UniqueConstraint(fields=["status_issuer", "status_index"], name="certificate_status_index_once"),
         ]
 
     def __str__(self) -> str:
@@ -258,9 +266,11 @@ class Certificate(models.Model):
         return self.credential is not None and bool(self.pdf)
 
     def status_on(self, day: datetime.date | None = None) -> str:
-        """valid, revoked or expired, on ``day`` (today by default)."""
+        """valid, revoked, suspended or expired, on ``day`` (today by default)."""
         if self.status == self.Status.REVOKED:
             return "revoked"
+        if self.suspended_at is not None:
+            return "suspended"
         day = day or timezone.localdate()
         if self.expires_on is not None and self.expires_on <= day:
             return "expired"
@@ -289,7 +299,7 @@ class Transcript(models.Model):
     credential = models.JSONField(_("signed credential"), null=True, blank=True)
     # As on Certificate: the name the credential was signed with, fixed when it is stored.
     holder_name = models.CharField(_("holder's name, as signed"), max_length=200, blank=True, editable=False)
-    status_index = models.BigIntegerField(null=True, blank=True, unique=True)
+    status_index = models.BigIntegerField(null=True, blank=True)
     superseded_by = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="supersedes"
     )
@@ -299,12 +309,18 @@ class Transcript(models.Model):
     flag_reason = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
+    # The issuer whose status lists ``status_index`` is in (the credit bank), or, empty, the one
+    # shared list of before issue 17. A superseded transcript's bit is set in the suspension list.
+    status_issuer = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         verbose_name = _("transcript")
         verbose_name_plural = _("transcripts")
         ordering = ["-requested_at", "-pk"]
         indexes = [models.Index(fields=["learner", "status", "-requested_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["status_issuer", "status_index"], name="transcript_status_index_once"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.learner} @ {self.requested_at:%Y-%m-%d %H:%M} ({self.status})"
@@ -312,3 +328,34 @@ class Transcript(models.Model):
     def status_on(self, day: datetime.date | None = None) -> str:
         """valid or superseded (a transcript records a moment; it does not expire)."""
         return "superseded" if self.superseded_by_id else "valid"
+
+
+class IssuerKey(models.Model):
+    """One published Ed25519 key of one issuer (a school, ``credit-bank`` or ``ouc``), by version.
+
+    No private key is stored: it is derived when needed from ``CREDENTIAL_SIGNING_KEY`` with HKDF,
+    the issuer's slug and the version (``certificates.credentials.issuer_keys``, decision 0006).
+    The public key is stored so that it stays published, and verifiable, whatever the master key
+    becomes later. The newest version neither retired nor revoked signs; a retired key signs
+    nothing new but keeps verifying what it signed; a revoked one (compromised) verifies nothing.
+    """
+
+    issuer = models.CharField(max_length=100)
+    version = models.PositiveIntegerField()
+    public_key_multibase = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("issuer key")
+        verbose_name_plural = _("issuer keys")
+        ordering = ["issuer", "version"]
+        constraints = [models.UniqueConstraint(fields=["issuer", "version"], name="one_key_per_issuer_version")]
+
+    def __str__(self) -> str:
+        return f"{self.issuer} key {self.version}"
+
+    @property
+    def in_use(self) -> bool:
+        return self.retired_at is None and self.revoked_at is None

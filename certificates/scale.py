@@ -611,7 +611,7 @@ class _Builder:
         self.log = log
         self.password = make_password(PASSWORD)  # once: hashing per user would take hours
         self.serials: dict[tuple[int, int], int] = {}
-        self.status_index = -1
+        self.status_indexes: dict[str, int] = {}  # per issuer (school slug): its own status lists
         self.certificates = 0
         self.signable: list[int] = []
         self.account_seq = 0
@@ -716,9 +716,12 @@ class _Builder:
         self.serials = {(c.school_id, c.year): c.last for c in SerialCounter.objects.all()}
         for school_id, year, number in Certificate.objects.values_list("school_id", "year", "number"):
             self.serials[(school_id, year)] = max(self.serials.get((school_id, year), 0), number)
-        last = StatusListCounter.objects.filter(purpose="revocation").values_list("last", flat=True).first()
-        used = Certificate.objects.aggregate(m=models.Max("status_index"))["m"]
-        self.status_index = max(-1 if last is None else last, -1 if used is None else used)
+        for purpose, last in StatusListCounter.objects.filter(purpose__startswith="issuer:").values_list("purpose", "last"):
+            self.status_indexes[purpose.removeprefix("issuer:")] = last
+        used = Certificate.objects.exclude(status_issuer="").values("status_issuer").annotate(m=models.Max("status_index"))
+        for row in used:
+            slug = row["status_issuer"]
+            self.status_indexes[slug] = max(self.status_indexes.get(slug, -1), row["m"])
 
     def reference_texts(self) -> list[str]:
         """Every text rows are made of that does not come from the builder's own lists."""
@@ -1195,7 +1198,8 @@ class _Builder:
         key = (cert_type.school_id, day.year)
         number = self.serials.get(key, 0) + 1
         self.serials[key] = number
-        self.status_index += 1
+        status_index = self.status_indexes.get(cert_type.school_slug, -1) + 1
+        self.status_indexes[cert_type.school_slug] = status_index
         expires = None
         if cert_type.validity_years:
             expires = datetime.date(day.year + cert_type.validity_years, day.month, min(day.day, 28))
@@ -1203,8 +1207,8 @@ class _Builder:
         serial = serial_for(cert_type.school_slug, day.year, number)
         status = Certificate.Status.REVOKED if revoked else Certificate.Status.VALID
         self.w.add(Certificate, (cid, rid, cert_type.school_id, day.year, number, serial, new_verification_code(), day, expires,
-                                 "", None, "", self.status_index, status, self.dt(revoked) if revoked else None,
-                                 self.text["revoke"] if revoked else "", None, ""))
+                                 "", None, "", status_index, status, self.dt(revoked) if revoked else None,
+                                 self.text["revoke"] if revoked else "", None, "", cert_type.school_slug, None, ""))
         self.certificates += 1
         if not revoked and (expires is None or expires > self.today):
             self.signable.append(cid)
@@ -1249,8 +1253,8 @@ class _Builder:
         """Counters past every value used, so the next real issue takes a fresh serial and index."""
         for (school_id, year), last in self.serials.items():
             SerialCounter.objects.update_or_create(school_id=school_id, year=year, defaults={"last": last})
-        if self.status_index >= 0:
-            StatusListCounter.objects.update_or_create(purpose="revocation", defaults={"last": self.status_index})
+        for slug, last in self.status_indexes.items():
+            StatusListCounter.objects.update_or_create(purpose=f"issuer:{slug}", defaults={"last": last})
 
 
 # --- Entry point -----------------------------------------------------------------------------------

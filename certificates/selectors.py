@@ -195,13 +195,16 @@ def reviewer_certificate(*, reviewer, serial: str) -> Certificate:
 
 
 def certificate_status_q(status: str, *, today: datetime.date | None = None) -> Q:
-    """Certificates that are ``valid``, ``revoked`` or ``expired`` on ``today`` (as ``Certificate.status_on``)."""
+    """Certificates that are ``valid``, ``revoked``, ``suspended`` or ``expired`` on ``today`` (as
+    ``Certificate.status_on``)."""
     today = today or timezone.localdate()
     if status == "revoked":
         return Q(status=Certificate.Status.REVOKED)
+    if status == "suspended":
+        return Q(status=Certificate.Status.VALID, suspended_at__isnull=False)
     if status == "expired":
-        return Q(status=Certificate.Status.VALID, expires_on__lte=today)
-    return Q(status=Certificate.Status.VALID) & (
+        return Q(status=Certificate.Status.VALID, suspended_at__isnull=True, expires_on__lte=today)
+    return Q(status=Certificate.Status.VALID, suspended_at__isnull=True) & (
         Q(expires_on__isnull=True) | Q(expires_on__gt=today)
     )
 

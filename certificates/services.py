@@ -36,6 +36,8 @@ from ouc_portal.audit.services import status_event
 from ouc_portal.tasks import enqueue_on_commit
 from schools.roles import roles_for
 
+CREDIT_BANK = "credit-bank"  # the issuer of transcripts (certificates.credentials.builders.CREDIT_BANK)
+
 R = RequestStatus
 
 
@@ -273,8 +275,9 @@ def _next_serial(school, year: int) -> tuple[int, str]:
     return counter.last, serial_for(school.slug, year, counter.last)
 
 
-def _next_status_index() -> int:
-    counter, _created = StatusListCounter.objects.get_or_create(purpose="revocation")
+def _next_status_index(issuer: str) -> int:
+    """The next index in ``issuer``'s own status lists (its revocation and suspension lists alike)."""
+    counter, _created = StatusListCounter.objects.get_or_create(purpose=f"issuer:{issuer}")
     counter = StatusListCounter.objects.select_for_update().get(pk=counter.pk)
     counter.last += 1
     counter.save(update_fields=["last"])
@@ -291,6 +294,12 @@ def certificate_allocate(*, request_id: int, today: datetime.date | None = None)
     request = _locked(CertificateRequest(pk=request_id))
     existing = Certificate.objects.filter(request=request).first()
     if existing is not None:
+        if existing.credential is None and existing.status_issuer != existing.school.slug:
+            # Allocated before issue 17 and never signed: it takes an index in its school's own
+            # lists, so the credential it is about to get names a list its school issues.
+            existing.status_issuer = existing.school.slug
+            existing.status_index = _next_status_index(existing.school.slug)
+            existing.save(update_fields=["status_issuer", "status_index"])
         return existing
     if request.status != R.APPROVED:
         raise CertificateError(_("Only an approved request is issued; this one is %(status)s.") % {"status": R(request.status).label})
@@ -305,7 +314,8 @@ def certificate_allocate(*, request_id: int, today: datetime.date | None = None)
         serial=serial,
         issued_on=today,
         expires_on=_add_years(today, years) if years else None,
-        status_index=_next_status_index(),
+        status_issuer=request.type.school.slug,
+        status_index=_next_status_index(request.type.school.slug),
     )
 
 
@@ -391,6 +401,45 @@ def certificate_revoke(*, certificate: Certificate, actor, reason: str) -> Certi
     return certificate
 
 
+@transaction.atomic
+def certificate_suspend(*, certificate: Certificate, actor=None, reason: str) -> Certificate:
+    """Suspend a valid certificate while it is under review: its bit in its school's suspension
+    list is set (at once: the list is built from the rows), and /verify/ shows it suspended.
+
+    ``actor`` is the reviewer who decides, or None when the portal does it itself (the cascade
+    from a revoked learning outcome). Suspending a suspended certificate changes nothing.
+    """
+    certificate = Certificate.objects.select_for_update().select_related("request__type").get(pk=certificate.pk)
+    if actor is not None:
+        _require_reviewer(actor, certificate.request)
+    if not reason.strip():
+        raise CertificateError(_("Give a reason for the suspension."))
+    if certificate.status == Certificate.Status.REVOKED:
+        raise CertificateError(_("A revoked certificate cannot be suspended."))
+    if certificate.suspended_at is not None:
+        return certificate
+    certificate.suspended_at = timezone.now()
+    certificate.suspension_reason = reason
+    certificate.save(update_fields=["suspended_at", "suspension_reason"])
+    audit.record(action="certificate.suspend", actor=actor, obj=certificate, summary=f"{certificate.serial}: {reason}")
+    return certificate
+
+
+@transaction.atomic
+def certificate_reinstate(*, certificate: Certificate, actor=None) -> Certificate:
+    """End a suspension: the bit is cleared and the certificate verifies as it did before."""
+    certificate = Certificate.objects.select_for_update().select_related("request__type").get(pk=certificate.pk)
+    if actor is not None:
+        _require_reviewer(actor, certificate.request)
+    if certificate.suspended_at is None:
+        return certificate
+    certificate.suspended_at = None
+    certificate.suspension_reason = ""
+    certificate.save(update_fields=["suspended_at", "suspension_reason"])
+    audit.record(action="certificate.reinstate", actor=actor, obj=certificate, summary=certificate.serial)
+    return certificate
+
+
 def certificates_flag(*, enrolment_ids: set[int], reason: str) -> int:
     """Flag valid certificates built on these enrolments for review (an outcome they relied on was revoked)."""
     return Certificate.objects.filter(
@@ -437,9 +486,10 @@ def transcript_build(*, transcript_id: int) -> Transcript:
             return transcript
         transcript.status = Transcript.Status.WORKING
         transcript.attempts += 1
-        if transcript.status_index is None:
-            transcript.status_index = _next_status_index()
-        transcript.save(update_fields=["status", "attempts", "status_index"])
+        if transcript.status_index is None or transcript.status_issuer != CREDIT_BANK:
+            transcript.status_issuer = CREDIT_BANK
+            transcript.status_index = _next_status_index(CREDIT_BANK)
+        transcript.save(update_fields=["status", "attempts", "status_issuer", "status_index"])
     record = transcript_record(learner=transcript.learner)
     credential = transcript_credential(transcript, record)
     pdf = transcript_pdf(transcript, record)

@@ -89,4 +89,7 @@ def _max_age() -> int:
     return settings.CATALOGUE_CACHE_SECONDS
 
 
-VERIFY_PAGE = PagePolicy(name="verify", version=_version, max_age=_max_age, valid_until=_next_midnight)
+# vary_accept: the page's URL is also the credential's id, which answers JSON-LD when asked.
+VERIFY_PAGE = PagePolicy(
+    name="verify", version=_version, max_age=_max_age, valid_until=_next_midnight, vary_accept=True
+)

@@ -148,6 +148,9 @@ PAGES: dict[str, Row] = {
     "verify:credential": read_only(PUBLIC, METHOD_ALL, kwargs={"code": "verification_code"}),
     "verify:issuer": read_only(PUBLIC, METHOD_ALL, kwargs={"slug": "school"}),
     "verify:status_list": read_only(PUBLIC, METHOD_ALL),
+    "verify:achievement": read_only(PUBLIC, METHOD_ALL, kwargs={"path": "achievement_path"}),
+    "verify:issuer_key": read_only(PUBLIC, METHOD_ALL, kwargs={"slug": "school", "version": "key_version"}),
+    "verify:issuer_status_list": read_only(PUBLIC, METHOD_ALL, kwargs={"slug": "school", "purpose": "status_purpose"}),
     # The catalogue and the learner's own area (enrolment.views.learner).
     "enrolment:programme_list": read_only(PUBLIC),
     "enrolment:programme_detail": read_only(PUBLIC, kwargs={"slug": "programme"}),

@@ -332,6 +332,9 @@ def build_world() -> World:
         "eligible_type": eligible.code,
         "transcript": str(transcript.public_id),
         "status_list": "0",
+        "key_version": "1",  # the school's first key, made when the certificate above was signed
+        "status_purpose": "revocation",
+        "achievement_path": f"certificate-types/{eligible.code}/",
         "token": str(partner.token.public_id),
         "token_key": partner.key,
     }

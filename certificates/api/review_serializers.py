@@ -8,7 +8,7 @@ from rest_framework import serializers
 from certificates.models import Certificate, CertificateRequest, RequestStatus, RequestStatusChange
 from ouc_portal.validators import MULTI_LINE, REASON_MAX, PlainTextSerializerMixin
 
-CERTIFICATE_STATES = [("valid", "Valid"), ("revoked", "Revoked"), ("expired", "Expired")]
+CERTIFICATE_STATES = [("valid", "Valid"), ("revoked", "Revoked"), ("suspended", "Suspended"), ("expired", "Expired")]
 
 
 class LearnerSerializer(serializers.Serializer):

@@ -8,6 +8,7 @@ VERIFICATION_KINDS = [("certificate", "Certificate"), ("transcript", "Transcript
 VERIFICATION_STATUSES = [
     ("valid", "Valid"),
     ("revoked", "Revoked"),
+    ("suspended", "Suspended"),
     ("expired", "Expired"),
     ("superseded", "Superseded"),
 ]

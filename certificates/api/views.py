@@ -32,7 +32,7 @@ class VerifyView(APIView):
         summary="Verify a certificate or transcript",
         description=(
             "The public facts behind a verification code: who holds what, issued by whom, its status "
-            "today (valid, revoked, expired or superseded) and whether the stored signed credential "
+            "today (valid, revoked, suspended, expired or superseded) and whether the stored signed credential "
             "verifies now. No authentication. Rate limited per client address together with the "
             "verification pages; over the limit the answer is 429 with a Retry-After header."
         ),

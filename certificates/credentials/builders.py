@@ -4,8 +4,9 @@
   issued by the industry school, with the partner association's approval as evidence.
 * ``transcript_credential``: a CLR 2.0 ``ClrCredential`` issued by the OUC credit bank, one
   ``AchievementCredential`` a line of the learner's record, each line carrying its provenance.
-* ``issuer_profile``: the OB 3.0 ``Profile`` of an issuer, listing the public keys (Multikey) that
-  its proofs' ``verificationMethod`` names.
+* ``issuer_profile``: the OB 3.0 ``Profile`` of an issuer, listing its public keys under
+  ``verificationMethod`` and ``assertionMethod``; ``key_document``: one key, the ``Multikey`` a
+  proof's ``verificationMethod`` URL answers (each issuer has its own keys: ``issuer_keys``).
 * ``status_list_credential``: the signed W3C ``BitstringStatusListCredential`` a credential's
   ``credentialStatus`` points to; a revoked certificate's bit is set.
 
@@ -28,6 +29,7 @@ import copy
 import datetime
 import gzip
 import hashlib
+import re
 import secrets
 import threading
 import zoneinfo
@@ -39,6 +41,7 @@ from urllib.parse import quote
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -53,7 +56,7 @@ from certificates.models import (
     Transcript,
 )
 
-from . import dataintegrity, keys, validation
+from . import dataintegrity, issuer_keys, keys, validation
 
 __all__ = [
     "CredentialInvalid",
@@ -65,10 +68,12 @@ __all__ = [
     "status_list_credential",
     "status_of",
     "decode_status_list",
-    "known_public_keys",
+    "legacy_public_keys",
+    "key_document",
 ]
 
 VC2 = "https://www.w3.org/ns/credentials/v2"
+MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 OB3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 OB3_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 CLR2 = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
@@ -81,7 +86,9 @@ RESERVED_ISSUERS = {
     CREDIT_BANK: ("Credit Bank of The Open University of China", "国家开放大学学分银行"),
 }
 
-STATUS_PURPOSE = "revocation"
+STATUS_PURPOSE = "revocation"  # the purpose of the shared list of before issue 17
+REVOCATION, SUSPENSION = "revocation", "suspension"
+STATUS_PURPOSES = (REVOCATION, SUSPENSION)
 
 # OB 3.0 AchievementType (an extensible vocabulary) for each kind of certificate.
 ACHIEVEMENT_TYPES = {
@@ -121,6 +128,7 @@ _KEY_TERMS = {
     "publicKeyMultibase": {
         "@id": "https://w3id.org/security#publicKeyMultibase", "@type": "https://w3id.org/security#multibase",
     },
+    "revoked": {"@id": "https://w3id.org/security#revoked", "@type": "http://www.w3.org/2001/XMLSchema#dateTime"},
 }
 
 
@@ -134,8 +142,8 @@ _key_lock = threading.Lock()
 _key_cache: dict[str | None, tuple[Ed25519PrivateKey, str]] = {}
 
 
-def _signing_key() -> tuple[Ed25519PrivateKey, str]:
-    """The configured private key and its ``publicKeyMultibase``, parsed once per configured value."""
+def _master_key() -> tuple[Ed25519PrivateKey, str]:
+    """The configured master key and its ``publicKeyMultibase``, parsed once per configured value."""
     configured = getattr(settings, keys.SETTING_NAME, None)
     found = _key_cache.get(configured)
     if found is None:
@@ -147,14 +155,16 @@ def _signing_key() -> tuple[Ed25519PrivateKey, str]:
     return found
 
 
-def known_public_keys() -> list[str]:
-    """Every public key (``z6Mk…``) whose signatures the portal accepts: the signing key first.
+def legacy_public_keys() -> list[str]:
+    """The shared keys (``z6Mk…``) that signed every credential before issuers had their own.
 
-    After a key rotation the retired keys go in ``CREDENTIAL_RETIRED_PUBLIC_KEYS`` (a list of
-    ``z6Mk…`` strings, optional): credentials they signed keep verifying, and issuer profiles
-    keep listing them.
+    Until issue 17 the master key itself signed for every issuer, naming
+    ``<profile url>#<publicKeyMultibase>``; those credentials cannot change, so their keys stay
+    accepted (for those credentials only) and listed: the master key's public key, and any
+    ``CREDENTIAL_RETIRED_PUBLIC_KEYS`` from rotations of that era. The master key signs nothing
+    itself any more.
     """
-    current = _signing_key()[1]
+    current = _master_key()[1]
     retired = [k for k in getattr(settings, "CREDENTIAL_RETIRED_PUBLIC_KEYS", ()) or () if k and k != current]
     return [current, *retired]
 
@@ -167,7 +177,13 @@ def issuer_url(slug: str) -> str:
 
 
 def status_list_url(list_number: int) -> str:
+    """The shared revocation list of before issue 17 (issued by ``ouc``), kept for what named it."""
     return absolute(reverse("verify:status_list", args=[list_number]))
+
+
+def issuer_status_list_url(slug: str, purpose: str, list_number: int) -> str:
+    """One of issuer ``slug``'s own status lists, issued and signed by that issuer."""
+    return absolute(reverse("verify:issuer_status_list", args=[slug, purpose, list_number]))
 
 
 def achievement_url(*parts: str) -> str:
@@ -175,8 +191,9 @@ def achievement_url(*parts: str) -> str:
     return absolute("/credentials/achievements/" + "/".join(quote(str(p), safe="") for p in parts) + "/")
 
 
-def _verification_method(slug: str, public_key: str) -> str:
-    return f"{issuer_url(slug)}#{public_key}"
+def key_url(slug: str, version: int) -> str:
+    """The URL of one issuer key: a proof's ``verificationMethod``, answering the Multikey itself."""
+    return absolute(reverse("verify:issuer_key", args=[slug, version]))
 
 
 def _timestamp(moment: datetime.datetime) -> str:
@@ -260,27 +277,37 @@ def _credit_bank_ref() -> dict[str, Any]:
     }
 
 
-def _status_entry(index: int | None) -> dict[str, Any]:
-    if index is None or index < 0:
-        raise CredentialInvalid("no revocation status-list index was allocated")
-    url = status_list_url(index // STATUS_LIST_SIZE)
+def _status_entry(slug: str, purpose: str, issuer: str, index: int | None) -> dict[str, Any]:
+    """The ``credentialStatus`` of a credential of issuer ``slug`` at ``index`` of its lists.
+
+    One entry: OB 3.0 and CLR 2.0 allow a single ``credentialStatus`` object. ``issuer`` is the
+    row's ``status_issuer``, which must be ``slug``: the list must be issued by the credential's
+    issuer, or verifiers refuse it.
+    """
+    if index is None or index < 0 or issuer != slug:
+        raise CredentialInvalid(f"no status-list index in {slug}'s own lists was allocated")
+    url = issuer_status_list_url(slug, purpose, index // STATUS_LIST_SIZE)
     return {
         "id": f"{url}#{index}",
         "type": "BitstringStatusListEntry",
-        "statusPurpose": STATUS_PURPOSE,
+        "statusPurpose": purpose,
         "statusListIndex": str(index),
         "statusListCredential": url,
     }
 
 
 def _sign(document: dict, *, slug: str, now: datetime.datetime) -> dict:
-    private_key, public_key = _signing_key()
-    return dataintegrity.sign(
+    """Sign as issuer ``slug`` with its own key in use; ``proof`` is an array (OB 3.0's strict
+    schema wants one, and VC 2.0 allows it)."""
+    key, private_key = issuer_keys.signing_key(slug)
+    signed = dataintegrity.sign(
         document,
         private_key=private_key,
-        verification_method=_verification_method(slug, public_key),
+        verification_method=key_url(slug, key.version),
         created=_timestamp(now),
     )
+    signed["proof"] = [signed["proof"]]
+    return signed
 
 
 def _finish(document: dict, *, slug: str, schema: str | None, now: datetime.datetime, what: str) -> dict:
@@ -357,6 +384,35 @@ def _certificate_evidence(certificate: Certificate, approved_at: datetime.dateti
     return evidence
 
 
+def certificate_type_achievement(cert_type) -> dict[str, Any]:
+    """The OB 3.0 Achievement of a certificate type: what every certificate of the type embeds
+    and what its id (``/credentials/achievements/certificate-types/<code>/``) answers. Nothing of
+    one certificate (serial, holder) is in it: one id, one content."""
+    school = cert_type.school
+    association = cert_type.association
+    school_ref = _school_ref(school)
+    kind_en, kind_zh = KIND_WORDS.get(cert_type.kind, ("certificate", "证书"))
+    achievement = {
+        "id": achievement_url("certificate-types", cert_type.code),
+        "type": ["Achievement"],
+        "achievementType": ACHIEVEMENT_TYPES.get(cert_type.kind, "Certificate"),
+        "name": cert_type.name_en,
+        "description": _both(
+            f"{cert_type.name_en}: a {kind_en} of The Open University of China, issued by {school.name_en} "
+            f"and approved by {association.name_en}.",
+            f"{cert_type.name_zh or cert_type.name_en}：{_school_zh(school)}颁发的{kind_zh}，"
+            f"经{association.name_zh or association.name_en}审核批准。",
+        ),
+        "criteria": {"narrative": _certificate_criteria(cert_type, school_ref, association)},
+        "creator": school_ref,
+        "humanCode": cert_type.code,
+        "inLanguage": "en",
+    }
+    if cert_type.programme_id:
+        achievement["fieldOfStudy"] = cert_type.programme.name_en
+    return achievement
+
+
 def certificate_credential(certificate: Certificate, *, now: datetime.datetime | None = None) -> dict:
     """The signed OB 3.0 OpenBadgeCredential of an issued certificate.
 
@@ -372,7 +428,6 @@ def certificate_credential(certificate: Certificate, *, now: datetime.datetime |
     approved_at = (
         request.history.filter(to_status=RequestStatus.APPROVED).order_by("-at").values_list("at", flat=True).first()
     )
-    school_ref = _school_ref(school)
     kind_en, kind_zh = KIND_WORDS.get(cert_type.kind, ("certificate", "证书"))
     description = _both(
         f"{cert_type.name_en}: a {kind_en} of The Open University of China, issued by {school.name_en} "
@@ -380,19 +435,8 @@ def certificate_credential(certificate: Certificate, *, now: datetime.datetime |
         f"{cert_type.name_zh or cert_type.name_en}：{_school_zh(school)}颁发的{kind_zh}，"
         f"经{association.name_zh or association.name_en}审核批准。证书编号{certificate.serial}。",
     )
-    achievement = {
-        "id": achievement_url("certificate-types", cert_type.code),
-        "type": ["Achievement"],
-        "achievementType": ACHIEVEMENT_TYPES.get(cert_type.kind, "Certificate"),
-        "name": cert_type.name_en,
-        "description": description,
-        "criteria": {"narrative": _certificate_criteria(cert_type, school_ref, association)},
-        "creator": school_ref,
-        "humanCode": cert_type.code,
-        "inLanguage": "en",
-    }
-    if cert_type.programme_id:
-        achievement["fieldOfStudy"] = cert_type.programme.name_en
+    school_ref = _school_ref(school)
+    achievement = certificate_type_achievement(cert_type)
     subject: dict[str, Any] = {
         "type": ["AchievementSubject"],
         "identifier": [identity_object(learner.user.email, secrets.token_hex(16))],
@@ -414,7 +458,7 @@ def certificate_credential(certificate: Certificate, *, now: datetime.datetime |
         "credentialSchema": [
             {"id": validation.load_schema(validation.ACHIEVEMENT_CREDENTIAL)["$id"], "type": SCHEMA_VALIDATOR_TYPE}
         ],
-        "credentialStatus": _status_entry(certificate.status_index),
+        "credentialStatus": _status_entry(school.slug, REVOCATION, certificate.status_issuer, certificate.status_index),
     }
     if certificate.expires_on:
         document["validUntil"] = _start_of(certificate.expires_on)
@@ -437,6 +481,123 @@ def _provenance(*lines: tuple[str, str]) -> str:
     return "\n".join(f"- {label}: {value}" for label, value in lines)
 
 
+def account_achievement() -> dict[str, Any]:
+    """Holding an OUC Credit Bank account: the same for every learner (their numbers are evidence)."""
+    return {
+        "id": achievement_url("credit-bank", "account"),
+        "type": ["Achievement"],
+        "achievementType": "ext:CreditBankAccount",
+        "name": "OUC Credit Bank account",
+        "description": _both(
+            "An account in the OUC Credit Bank: the credits accredited from the learner's learning outcomes.",
+            "国家开放大学学分银行账户：学习成果认定的学分。",
+        ),
+        "criteria": {"narrative": "Credits accredited by the OUC Credit Bank and not reversed."},
+    }
+
+
+def course_achievement(
+    *, programme_code: str, programme_name_en: str, programme_name_zh: str, course_code: str,
+    course_name_en: str, course_name_zh: str,
+) -> dict[str, Any]:
+    """A course of a programme, as its id answers it (what one learner did is in the evidence)."""
+    return {
+        "id": achievement_url("programmes", programme_code, "courses", course_code),
+        "type": ["Achievement"],
+        "achievementType": "Course",
+        "name": f"{course_name_en} ({course_code})",
+        "description": _both(
+            f"Course {course_code} {course_name_en} of {programme_name_en} ({programme_code}).",
+            f"{programme_name_zh}（{programme_code}）课程{course_code}{course_name_zh}。" if course_name_zh else "",
+        ),
+        "criteria": {
+            "narrative": "Pass the course, or have it exempted by a conversion rule of the OUC Credit Bank."
+        },
+        "humanCode": course_code,
+    }
+
+
+def group_achievement(
+    *, programme_code: str, programme_name_en: str, programme_name_zh: str, group_name_en: str, group_name_zh: str,
+) -> dict[str, Any]:
+    """A requirement group of a programme, which transferred credits count towards."""
+    return {
+        "id": achievement_url("programmes", programme_code, "groups", group_name_en),
+        "type": ["Achievement"],
+        "achievementType": "ext:CreditTransfer",
+        "name": f"{programme_name_en} ({programme_code}): {group_name_en}",
+        "description": _both(
+            f"Requirement group “{group_name_en}” of {programme_name_en} ({programme_code}).",
+            f"{programme_name_zh}（{programme_code}）：{group_name_zh}。" if group_name_zh else "",
+        ),
+        "criteria": {"narrative": "Credits of the group, earned or transferred by the OUC Credit Bank."},
+    }
+
+
+def programme_achievement(
+    *, programme_code: str, programme_name_en: str, programme_name_zh: str, school_name_en: str, school_name_zh: str,
+) -> dict[str, Any]:
+    """A programme (the learner's progress in it is the credential's result and evidence)."""
+    achievement_id = achievement_url("programmes", programme_code)
+    return {
+        "id": achievement_id,
+        "type": ["Achievement"],
+        "achievementType": "LearningProgram",
+        "name": f"{programme_name_en} ({programme_code})",
+        "description": _both(
+            f"Programme {programme_name_en} ({programme_code}) of {school_name_en}.",
+            f"{school_name_zh}{programme_name_zh}（{programme_code}）专业。" if programme_name_zh else "",
+        ),
+        "criteria": {"narrative": "Earn the credits every requirement group of the programme requires."},
+        "resultDescription": [
+            {"id": f"{achievement_id}#status", "type": ["ResultDescription"], "name": "Programme status", "resultType": "Status"}
+        ],
+    }
+
+
+def achievement_document(path: str) -> dict[str, Any]:
+    """What ``/credentials/achievements/<path>`` answers: the Achievement with that id, as the
+    credentials embed it, in JSON-LD. ``LookupError`` when no such achievement exists."""
+    from certificates.models import CertificateType
+    from enrolment.models import Course, Programme, RequirementGroup
+
+    parts = path.strip("/").split("/")
+    achievement: dict[str, Any] | None = None
+    if len(parts) == 2 and parts[0] == "certificate-types":
+        cert_type = (
+            CertificateType.objects.select_related("school", "association", "programme", "rule")
+            .filter(code=parts[1]).first()
+        )
+        achievement = certificate_type_achievement(cert_type) if cert_type else None
+    elif parts == ["credit-bank", "account"]:
+        achievement = account_achievement()
+    elif parts[0] == "programmes" and len(parts) >= 2:
+        programme = Programme.objects.select_related("school").filter(code=parts[1]).first()
+        if programme is None:
+            raise LookupError(path)
+        names = {
+            "programme_code": programme.code, "programme_name_en": programme.name_en,
+            "programme_name_zh": programme.name_zh,
+        }
+        if len(parts) == 2:
+            achievement = programme_achievement(
+                **names, school_name_en=programme.school.name_en, school_name_zh=programme.school.name_zh
+            )
+        elif len(parts) == 4 and parts[2] == "courses":
+            course = Course.objects.filter(school=programme.school_id, code=parts[3]).first()
+            if course is not None:
+                achievement = course_achievement(
+                    **names, course_code=course.code, course_name_en=course.name_en, course_name_zh=course.name_zh
+                )
+        elif len(parts) >= 4 and parts[2] == "groups":
+            group = RequirementGroup.objects.filter(programme=programme, name_en="/".join(parts[3:])).first()
+            if group is not None:
+                achievement = group_achievement(**names, group_name_en=group.name_en, group_name_zh=group.name_zh)
+    if achievement is None:
+        raise LookupError(path)
+    return {"@context": [VC2, OB3], **achievement}
+
+
 class _TranscriptLines:
     """The nested AchievementCredentials of one transcript, signed one by one."""
 
@@ -447,6 +608,9 @@ class _TranscriptLines:
         self.now = now
         self.identity = identity
         self.valid_from = _timestamp(record.at)
+        # Every line names the transcript's place in the credit bank's suspension list: a newer
+        # transcript supersedes this one, and each line, which may be shown on its own, with it.
+        self.status = _status_entry(CREDIT_BANK, SUSPENSION, transcript.status_issuer, transcript.status_index)
 
     def credential(
         self, *, anchor: str, name: str, achievement: dict, awarded: datetime.datetime | None,
@@ -468,6 +632,7 @@ class _TranscriptLines:
             "issuer": self.issuer,
             "validFrom": self.valid_from,
             "credentialSubject": subject,
+            "credentialStatus": copy.deepcopy(self.status),
         }
         if awarded is not None:
             document["awardedDate"] = _timestamp(awarded)
@@ -484,22 +649,16 @@ class _TranscriptLines:
         return self.credential(
             anchor="account",
             name="OUC Credit Bank account",
-            achievement={
-                "id": achievement_url("credit-bank", "account"),
-                "type": ["Achievement"],
-                "achievementType": "ext:CreditBankAccount",
-                "name": "OUC Credit Bank account",
+            achievement=account_achievement(),
+            awarded=record.at,
+            credits=record.balance,
+            evidence={
+                "name": "Credit-bank account",
                 "description": _both(
                     f"Credit-bank account {record.account_number or '(none)'}: {balance} credits accredited "
                     f"from {len(record.outcomes)} learning outcome(s).",
                     f"学分银行账户{record.account_number or '（无）'}：{len(record.outcomes)}项学习成果认定学分{balance}。",
                 ),
-                "criteria": {"narrative": "Credits accredited by the OUC Credit Bank and not reversed."},
-            },
-            awarded=record.at,
-            credits=record.balance,
-            evidence={
-                "name": "Credit-bank account",
                 "narrative": _provenance(("Account number", record.account_number or "none"), ("Learner", record.learner_id)),
                 "genre": "Credit-bank account",
             },
@@ -561,26 +720,19 @@ class _TranscriptLines:
         return self.credential(
             anchor=f"conversion-{c.public_id}",
             name=f"Course exempted: {c.course_name_en} ({c.course_code})",
-            achievement={
-                "id": achievement_url("programmes", c.programme_code, "courses", c.course_code),
-                "type": ["Achievement"],
-                "achievementType": "Course",
-                "name": f"{c.course_name_en} ({c.course_code})",
-                "description": _both(
-                    f"Course {c.course_code} {c.course_name_en} of {c.programme_name_en} ({c.programme_code}).",
-                    f"{c.programme_name_zh}（{c.programme_code}）课程{c.course_code}{c.course_name_zh}。"
-                    if c.course_name_zh else "",
-                ),
-                "criteria": {
-                    "narrative": f"Replaced by the learning outcome “{c.outcome_title}” under conversion rule {rule}."
-                },
-                "humanCode": c.course_code,
-            },
+            achievement=course_achievement(
+                programme_code=c.programme_code, programme_name_en=c.programme_name_en,
+                programme_name_zh=c.programme_name_zh, course_code=c.course_code,
+                course_name_en=c.course_name_en, course_name_zh=c.course_name_zh,
+            ),
             awarded=c.at,
             credits=c.credits,
             evidence={
                 "name": f"Conversion under {rule}",
-                "description": f"Converted on {_timestamp(c.at)}: {_amount(c.credits)} credits, course exempted.",
+                "description": (
+                    f"Converted on {_timestamp(c.at)}: {_amount(c.credits)} credits, course exempted, replaced by "
+                    f"the learning outcome “{c.outcome_title}” under conversion rule {rule}."
+                ),
                 "narrative": _provenance(
                     ("Conversion", c.public_id),
                     ("Learning outcome", c.outcome_id),
@@ -596,22 +748,18 @@ class _TranscriptLines:
         return self.credential(
             anchor=f"transfer-{t.public_id}",
             name=f"Credits transferred to {t.programme_name_en}: {t.group_name_en}",
-            achievement={
-                "id": achievement_url("programmes", t.programme_code, "groups", t.group_name_en),
-                "type": ["Achievement"],
-                "achievementType": "ext:CreditTransfer",
-                "name": f"{t.programme_name_en} ({t.programme_code}): {t.group_name_en}",
-                "description": _both(
-                    f"Requirement group “{t.group_name_en}” of {t.programme_name_en} ({t.programme_code}).",
-                    f"{t.programme_name_zh}（{t.programme_code}）：{t.group_name_zh}。" if t.group_name_zh else "",
-                ),
-                "criteria": {"narrative": f"Credits of the learning outcome “{t.outcome_title}” transferred by the OUC Credit Bank."},
-            },
+            achievement=group_achievement(
+                programme_code=t.programme_code, programme_name_en=t.programme_name_en,
+                programme_name_zh=t.programme_name_zh, group_name_en=t.group_name_en, group_name_zh=t.group_name_zh,
+            ),
             awarded=t.at,
             credits=t.credits,
             evidence={
                 "name": "Credit transfer",
-                "description": f"Transferred on {_timestamp(t.at)}: {_amount(t.credits)} credits.",
+                "description": (
+                    f"Transferred on {_timestamp(t.at)}: {_amount(t.credits)} credits of the learning outcome "
+                    f"“{t.outcome_title}”."
+                ),
                 "narrative": _provenance(
                     ("Transfer", t.public_id),
                     ("Learning outcome", t.outcome_id),
@@ -623,32 +771,17 @@ class _TranscriptLines:
         )
 
     def audit(self, a) -> dict:
-        achievement_id = achievement_url("programmes", a.programme_code)
+        achievement = programme_achievement(
+            programme_code=a.programme_code, programme_name_en=a.programme_name_en,
+            programme_name_zh=a.programme_name_zh, school_name_en=a.school_name_en, school_name_zh=a.school_name_zh,
+        )
+        achievement_id = achievement["id"]
         counted = a.earned + a.exempted + a.transferred
         done = a.complete or a.status == "completed"
         return self.credential(
             anchor=f"programme-{a.enrolment_id}",
             name=f"Programme progress: {a.programme_name_en}",
-            achievement={
-                "id": achievement_id,
-                "type": ["Achievement"],
-                "achievementType": "LearningProgram",
-                "name": f"{a.programme_name_en} ({a.programme_code})",
-                "description": _both(
-                    f"Programme {a.programme_name_en} ({a.programme_code}) of {a.school_name_en}.",
-                    f"{a.school_name_zh}{a.programme_name_zh}（{a.programme_code}）专业。" if a.programme_name_zh else "",
-                ),
-                "criteria": {"narrative": f"Earn the {_amount(a.required)} credits the programme requires."},
-                "creditsAvailable": _credits(a.required),
-                "resultDescription": [
-                    {
-                        "id": f"{achievement_id}#status",
-                        "type": ["ResultDescription"],
-                        "name": "Programme status",
-                        "resultType": "Status",
-                    }
-                ],
-            },
+            achievement=achievement,
             awarded=_midnight(a.completed_on) if a.completed_on else None,
             credits=counted,
             result=[{"type": ["Result"], "resultDescription": f"{achievement_id}#status", "status": "Completed" if done else "InProgress"}],
@@ -720,7 +853,7 @@ def transcript_credential(transcript: Transcript, record, *, now: datetime.datet
         "credentialSchema": [
             {"id": validation.load_schema(validation.CLR_CREDENTIAL)["$id"], "type": SCHEMA_VALIDATOR_TYPE}
         ],
-        "credentialStatus": _status_entry(transcript.status_index),
+        "credentialStatus": lines.status,
     }
     return _finish(
         document, slug=CREDIT_BANK, schema=validation.CLR_CREDENTIAL, now=now,
@@ -739,13 +872,8 @@ def signed_holder_name(credential: dict | None) -> str:
     return name if isinstance(name, str) else ""
 
 
-def issuer_profile(slug: str, *, public_keys: list[str] | None = None) -> dict:
-    """The OB 3.0 Profile of issuer ``slug`` (a school, ``credit-bank`` or ``ouc``) with its keys.
-
-    ``public_keys`` defaults to every key the portal accepts (see ``known_public_keys``); each is
-    a ``Multikey`` verification method, ``<profile url>#<publicKeyMultibase>``, that the profile
-    (its controller) uses for assertions. Raises ``UnknownIssuer`` for any other slug.
-    """
+def _profile_body(slug: str) -> dict[str, Any]:
+    """The descriptive part of issuer ``slug``'s Profile; ``UnknownIssuer`` if there is none."""
     if slug in RESERVED_ISSUERS:
         en, zh = RESERVED_ISSUERS[slug]
         profile: dict[str, Any] = {"name": en, "description": _both(f"{en}.", f"{zh}。")}
@@ -753,26 +881,84 @@ def issuer_profile(slug: str, *, public_keys: list[str] | None = None) -> dict:
             profile["url"] = absolute("/")
         else:
             profile["parentOrg"] = _ouc_ref()
-    else:
-        from schools.models import IndustrySchool
+        return profile
+    from schools.models import IndustrySchool
 
-        school = IndustrySchool.objects.filter(slug=slug).first()
-        if school is None:
-            raise UnknownIssuer(slug)
-        ref = _school_ref(school)
-        profile = {k: v for k, v in ref.items() if k not in ("id", "type")}
+    school = IndustrySchool.objects.filter(slug=slug).first()
+    if school is None:
+        raise UnknownIssuer(slug)
+    ref = _school_ref(school)
+    return {k: v for k, v in ref.items() if k not in ("id", "type")}
+
+
+def _multikey(key, *, slug: str) -> dict[str, Any]:
+    method: dict[str, Any] = {
+        "id": key_url(slug, key.version),
+        "type": "Multikey",
+        "controller": issuer_url(slug),
+        "publicKeyMultibase": key.public_key_multibase,
+    }
+    if key.revoked_at is not None:
+        method["revoked"] = _timestamp(key.revoked_at)
+    return method
+
+
+def key_document(slug: str, version: int) -> dict[str, Any]:
+    """What a proof's ``verificationMethod`` URL answers: the key itself, a ``Multikey`` whose
+    ``controller`` is the issuer's Profile. ``LookupError`` if the issuer has no such key.
+
+    A retired key is published as it was (no ``expires``): Controlled Identifiers tells verifiers
+    to refuse every proof of an expired or revoked method after that moment, old proofs included,
+    and a rotation must leave what the old key signed verifying. Only a compromised key is
+    published ``revoked``.
+    """
+    from certificates.models import IssuerKey
+
+    key = IssuerKey.objects.filter(issuer=slug, version=version).first()
+    if key is None:
+        raise LookupError(f"{slug} has no key {version}")
+    return {"@context": MULTIKEY_V1, **_multikey(key, slug=slug)}
+
+
+def _has_legacy_credentials(slug: str) -> bool:
+    """Whether anything this issuer stored was signed with the shared key of before issue 17.
+
+    Those are the stored credentials whose row has no issuer's status lists (``status_issuer``
+    empty): since issue 17 a row takes its issuer's index before it is signed. An indexed
+    filter, not a look into every stored credential's JSON.
+    """
+    legacy = Q(status_issuer="", credential__isnull=False)
+    if slug == OUC:  # signed the one shared status list that every legacy credential names
+        return Certificate.objects.filter(legacy).exists() or Transcript.objects.filter(legacy).exists()
+    if slug == CREDIT_BANK:
+        return Transcript.objects.filter(legacy).exists()
+    return Certificate.objects.filter(legacy, school__slug=slug).exists()
+
+
+def issuer_profile(slug: str) -> dict:
+    """The OB 3.0 Profile of issuer ``slug`` (a school, ``credit-bank`` or ``ouc``) with its keys.
+
+    Every key the issuer ever had is listed (``verificationMethod``, embedded) and named under
+    ``assertionMethod``, which is where a verifier checks that the Profile — the controller of the
+    key and the credential's issuer — uses that key to issue. While credentials signed with the
+    shared key of before issue 17 exist, it is listed too, by its old ``<profile>#<key>`` id.
+    Raises ``UnknownIssuer`` for any other slug.
+    """
+    profile = _profile_body(slug)
     url = issuer_url(slug)
-    keys_ = public_keys if public_keys is not None else known_public_keys()
-    methods = [
-        {"id": f"{url}#{key}", "type": "Multikey", "controller": url, "publicKeyMultibase": key} for key in keys_
-    ]
+    methods = [_multikey(key, slug=slug) for key in issuer_keys.published_keys(slug)]
+    if _has_legacy_credentials(slug):
+        methods += [
+            {"id": f"{url}#{key}", "type": "Multikey", "controller": url, "publicKeyMultibase": key}
+            for key in legacy_public_keys()
+        ]
     return {
         "@context": [VC2, OB3, copy.deepcopy(_KEY_TERMS)],
         "id": url,
         "type": ["Profile"],
         **profile,
         "verificationMethod": methods,
-        "assertionMethod": [m["id"] for m in methods],
+        "assertionMethod": [m["id"] for m in methods if "revoked" not in m],
     }
 
 
@@ -781,28 +967,60 @@ def _issuer_prefix() -> str:
     return issuer_url(marker).split(marker)[0]
 
 
-def verify_credential(document: Any) -> bool:
-    """True if ``document``'s proof verifies with a key the portal knows, named by its issuer.
+_KEY_PATH = re.compile(r"^keys/([1-9][0-9]{0,8})/$")
 
-    The proof's ``verificationMethod`` must be ``<issuer profile url>#<key>`` where the profile is
-    this portal's issuer of the document and the key is one of ``known_public_keys()``. Offline:
-    nothing is fetched. Never raises.
+
+def _trusted_key(slug: str, method: Any, *, legacy_shape: bool) -> str | None:
+    """The public key the portal trusts for ``method`` in a credential issued by ``slug``, or None.
+
+    Only the issuer's own keys, never revoked ones. The shared key of before issue 17 only in a
+    credential of that era's shape (one proof object naming ``<profile>#<key>``).
+    """
+    from certificates.models import IssuerKey
+
+    if not isinstance(method, str):
+        return None
+    profile = issuer_url(slug)
+    if legacy_shape and method.startswith(profile + "#"):
+        key = method[len(profile) + 1:]
+        return key if key in legacy_public_keys() else None
+    if not method.startswith(profile):
+        return None
+    match = _KEY_PATH.match(method[len(profile):])
+    if match is None:
+        return None
+    return (
+        IssuerKey.objects.filter(issuer=slug, version=int(match.group(1)), revoked_at__isnull=True)
+        .values_list("public_key_multibase", flat=True)
+        .first()
+    )
+
+
+def verify_credential(document: Any) -> bool:
+    """True if ``document``'s proof verifies with a key of its own issuer, as this portal knows it.
+
+    The issuer must be one of this portal's issuer profiles, and the proof's
+    ``verificationMethod`` one of that issuer's published keys (``<profile>keys/<n>/``) that is
+    not revoked; another issuer's key, even a valid one, does not do. Offline: the keys are read
+    from the database, nothing is fetched. Never raises.
     """
     try:
-        proof = document.get("proof") if isinstance(document, dict) else None
-        if not isinstance(proof, dict):
+        if not isinstance(document, dict):
             return False
-        method = proof.get("verificationMethod")
-        if not isinstance(method, str) or "#" not in method:
-            return False
-        controller, _, key = method.partition("#")
         issuer = document.get("issuer")
         issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
-        if controller != issuer_id or not controller.startswith(_issuer_prefix()):
+        prefix = _issuer_prefix()
+        if not isinstance(issuer_id, str) or not issuer_id.startswith(prefix) or not issuer_id.endswith("/"):
             return False
-        if key not in known_public_keys():
+        slug = issuer_id[len(prefix):-1]
+        if not slug or issuer_url(slug) != issuer_id:
             return False
-        return dataintegrity.verify(document, public_key=key)
+        legacy_shape = isinstance(document.get("proof"), dict)
+        for proof in dataintegrity.proofs_of(document):
+            public_key = _trusted_key(slug, proof.get("verificationMethod"), legacy_shape=legacy_shape)
+            if public_key and dataintegrity.verify(document, public_key=public_key, proof=proof):
+                return True
+        return False
     except Exception:  # noqa: BLE001 - a verifier answers False, it does not crash
         return False
 
@@ -841,10 +1059,13 @@ def status_bit(bitstring: bytes, index: int) -> bool:
     return bool(bitstring[index // 8] & (0x80 >> (index % 8)))
 
 
+STATUS_WORDS = {REVOCATION: "revoked", SUSPENSION: "suspended"}
+
+
 def status_of(status_list: dict, index: int | str) -> dict[str, Any]:
     """Read entry ``index`` of a BitstringStatusListCredential: ``{"index", "purpose", "set", "status"}``.
 
-    ``status`` is ``revoked`` when the bit is set (revocation lists), else ``valid``.
+    ``status`` is ``revoked`` or ``suspended`` when the bit is set (by the list's purpose), else ``valid``.
     """
     subject = status_list["credentialSubject"]
     bitstring = decode_status_list(subject["encodedList"])
@@ -857,67 +1078,135 @@ def status_of(status_list: dict, index: int | str) -> dict[str, Any]:
         "index": int(index),
         "purpose": purpose,
         "set": is_set,
-        "status": ("revoked" if purpose == STATUS_PURPOSE else purpose) if is_set else "valid",
+        "status": STATUS_WORDS.get(purpose, purpose) if is_set else "valid",
     }
 
 
+def _positions(queryset, low: int) -> list[int]:
+    return [i - low for i in queryset.filter(status_index__gte=low, status_index__lt=low + STATUS_LIST_SIZE).values_list(
+        "status_index", flat=True
+    )]
+
+
 def revoked_indexes(list_number: int) -> list[int]:
-    """Positions (within list ``list_number``) of the revoked certificates: one query."""
+    """Positions (within shared list ``list_number``) of the revoked certificates: one query."""
+    revoked = Certificate.objects.filter(status=Certificate.Status.REVOKED, status_issuer="")
+    return _positions(revoked, list_number * STATUS_LIST_SIZE)
+
+
+def set_positions(slug: str, purpose: str, list_number: int) -> list[int]:
+    """Positions set in issuer ``slug``'s ``purpose`` list ``list_number``, read from the rows.
+
+    Revocation: its revoked certificates (transcripts are never revoked). Suspension: its
+    certificates suspended under review, and its superseded transcripts.
+    """
     low = list_number * STATUS_LIST_SIZE
-    return [
-        index - low
-        for index in Certificate.objects.filter(
-            status=Certificate.Status.REVOKED, status_index__gte=low, status_index__lt=low + STATUS_LIST_SIZE
-        ).values_list("status_index", flat=True)
-    ]
+    certificates = Certificate.objects.filter(status_issuer=slug)
+    if purpose == REVOCATION:
+        return _positions(certificates.filter(status=Certificate.Status.REVOKED), low)
+    if purpose != SUSPENSION:
+        raise ValueError(f"no {purpose!r} status lists")
+    suspended = _positions(
+        certificates.filter(suspended_at__isnull=False).exclude(status=Certificate.Status.REVOKED), low
+    )
+    superseded = _positions(Transcript.objects.filter(status_issuer=slug, superseded_by__isnull=False), low)
+    return suspended + superseded
 
 
 STATUS_LIST_CACHE_SECONDS = 24 * 60 * 60
 
 
 def last_status_list() -> int:
-    """The highest list number any credential points to (0 before the first is issued)."""
+    """The highest shared list number any credential of before issue 17 points to (0 if none)."""
     last = StatusListCounter.objects.filter(purpose=STATUS_PURPOSE).values_list("last", flat=True).first()
     return max(last or 0, 0) // STATUS_LIST_SIZE
 
 
-def status_list_credential(list_number: int, *, now: datetime.datetime | None = None) -> dict:
-    """The signed BitstringStatusListCredential of list ``list_number``, current as of this call.
+def last_issuer_status_list(slug: str) -> int:
+    """The highest list number of issuer ``slug``'s lists that any credential points to (0 if none)."""
+    last = StatusListCounter.objects.filter(purpose=f"issuer:{slug}").values_list("last", flat=True).first()
+    return max(last or 0, 0) // STATUS_LIST_SIZE
 
-    The revoked positions are read every time (one indexed query), so a revocation shows at
-    once. Only the signing is cached, under a key made of what the list says (the positions, the
-    key, the site), so nothing ever needs invalidating: a new revocation is a new key.
+
+def _status_list(
+    *, url: str, slug: str, purpose: str, positions: list[int], now: datetime.datetime | None, what: str
+) -> dict:
+    """Sign ``positions`` as a BitstringStatusListCredential of issuer ``slug``, or take the
+    signature made for the same content before.
+
+    Only the signing is cached, under a key made of what the list says (url, positions, key), so
+    nothing ever needs invalidating: a new revocation is a new key.
     """
-    if list_number < 0:
-        raise ValueError("status list numbers start at 0")
-    positions = sorted(revoked_indexes(list_number))
-    public_key = _signing_key()[1]
-    digest = hashlib.sha256(
-        f"{list_number}|{settings.SITE_URL}|{public_key}|{','.join(map(str, positions))}".encode()
-    ).hexdigest()
+    try:
+        public_key = issuer_keys.signing_key(slug, create=False)[0].public_key_multibase
+    except issuer_keys.NoIssuerKey:
+        if slug != OUC:
+            raise
+        public_key = None  # the shared list, before ouc has a key of its own: signed as it was
+    positions = sorted(positions)
+    digest = hashlib.sha256(f"{url}|{public_key}|{','.join(map(str, positions))}".encode()).hexdigest()
     cache_key = f"certificates:status-list:{digest}"
     cached = cache.get(cache_key)
     if cached is not None:
         return cached
     now = now or timezone.now()
-    url = status_list_url(list_number)
     document = {
         "@context": [VC2],
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-        "issuer": issuer_url(OUC),
+        "issuer": issuer_url(slug),
         "validFrom": _timestamp(now),
         "credentialSubject": {
             "id": f"{url}#list",
             "type": "BitstringStatusList",
-            "statusPurpose": STATUS_PURPOSE,
+            "statusPurpose": purpose,
             "encodedList": encode_status_list(positions),
         },
     }
-    signed = _finish(document, slug=OUC, schema=None, now=now, what=f"status list {list_number}")
+    if public_key is None:
+        master, master_public = _master_key()
+        signed = dataintegrity.sign(
+            document, private_key=master, verification_method=f"{issuer_url(OUC)}#{master_public}",
+            created=_timestamp(now),
+        )
+    else:
+        signed = _finish(document, slug=slug, schema=None, now=now, what=what)
     cache.set(cache_key, signed, STATUS_LIST_CACHE_SECONDS)
     return signed
 
 
+def status_list_credential(list_number: int, *, now: datetime.datetime | None = None) -> dict:
+    """The signed shared revocation list ``list_number`` of before issue 17, current as of this
+    call (issued by ``ouc``, signed with ``ouc``'s own key). The revoked positions are read every
+    time (one indexed query), so a revocation shows at once."""
+    if list_number < 0:
+        raise ValueError("status list numbers start at 0")
+    return _status_list(
+        url=status_list_url(list_number), slug=OUC, purpose=STATUS_PURPOSE,
+        positions=revoked_indexes(list_number), now=now, what=f"status list {list_number}",
+    )
+
+
+def issuer_status_list_credential(
+    slug: str, purpose: str, list_number: int, *, now: datetime.datetime | None = None
+) -> dict:
+    """Issuer ``slug``'s signed ``purpose`` list ``list_number``, built from the rows on every call."""
+    if list_number < 0:
+        raise ValueError("status list numbers start at 0")
+    return _status_list(
+        url=issuer_status_list_url(slug, purpose, list_number), slug=slug, purpose=purpose,
+        positions=set_positions(slug, purpose, list_number), now=now,
+        what=f"{slug}'s {purpose} list {list_number}",
+    )
+
+
+def issuer_exists(slug: str) -> bool:
+    try:
+        _profile_body(slug)
+    except UnknownIssuer:
+        return False
+    return True
+
+
 def status_list_etag(signed: dict) -> str:
-    return hashlib.sha256(signed["proof"]["proofValue"].encode()).hexdigest()[:32]
+    return hashlib.sha256(dataintegrity.proofs_of(signed)[0]["proofValue"].encode()).hexdigest()[:32]

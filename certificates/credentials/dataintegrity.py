@@ -208,22 +208,39 @@ def sign(
     return signed
 
 
-def verify(signed: dict, *, public_key: Ed25519PublicKey | str | bytes) -> bool:
+def proofs_of(signed: Any) -> list[dict]:
+    """The proofs of ``signed``: its ``proof`` object, or the objects of its ``proof`` array."""
+    proof = signed.get("proof") if isinstance(signed, dict) else None
+    if isinstance(proof, dict):
+        return [proof]
+    if isinstance(proof, list):
+        return [p for p in proof if isinstance(p, dict)]
+    return []
+
+
+def verify(signed: dict, *, public_key: Ed25519PublicKey | str | bytes, proof: dict | None = None) -> bool:
     """True only if ``signed`` carries a valid eddsa-rdfc-2022 proof by ``public_key``.
 
-    Any problem — tampered content, wrong key, malformed or unsupported proof, an unpinned
-    context — yields False; this function never raises.
+    ``proof`` is the one of ``signed``'s proofs to check (``proof`` may be an object or an array,
+    as VC 2.0 allows); by default its only proof. Any problem — tampered content, wrong key,
+    malformed or unsupported proof, an unpinned context — yields False; this function never raises.
     """
     try:
-        return _verify(signed, _as_public_key(public_key))
+        if proof is None:
+            found = proofs_of(signed)
+            if len(found) != 1:
+                return False
+            proof = found[0]
+        elif not any(p is proof for p in proofs_of(signed)):
+            return False
+        return _verify(signed, _as_public_key(public_key), proof)
     except Exception:  # noqa: BLE001 - verification must answer False, never raise
         return False
 
 
-def _verify(signed: Any, public_key: Ed25519PublicKey) -> bool:
+def _verify(signed: Any, public_key: Ed25519PublicKey, proof: Any) -> bool:
     if not isinstance(signed, dict):
         return False
-    proof = signed.get("proof")
     if not isinstance(proof, dict):
         return False
     if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from django.views.decorators.vary import vary_on_headers
 from django_ratelimit.core import get_usage
 
 from certificates.credentials import builders
@@ -42,6 +43,8 @@ DEFAULT_RATE = "30/m"
 # Verification codes are token_urlsafe(24): 32 URL-safe characters. Anything else cannot match.
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 JSON_LD = "application/ld+json; charset=utf-8"
+# What a credential's id answers besides the page: the signed credential itself, in the type asked.
+CREDENTIAL_TYPES = ("application/ld+json", "application/vc+ld+json", "application/vc", "application/json")
 
 TRANSCRIPT_TITLE = ("OUC Credit Bank transcript", "国家开放大学学分银行成绩单")
 
@@ -88,7 +91,7 @@ class Verification:
 
     kind: str  # "certificate" | "transcript"
     code: str
-    status: str  # valid | revoked | expired | superseded
+    status: str  # valid | revoked | suspended | expired | superseded
     learner_name: str
     title_en: str
     title_zh: str
@@ -114,6 +117,8 @@ class Verification:
             return _("Revoked on %(date)s. Reason: %(reason)s") % {
                 "date": _day(self.revoked_on), "reason": self.revocation_reason or _("not given"),
             }
+        if self.status == "suspended":
+            return _("Suspended while it is under review.")
         if self.status == "expired":
             return _("Expired on %(date)s.") % {"date": _day(self.expires_on)}
         if self.status == "superseded":
@@ -134,6 +139,7 @@ class Verification:
 STATUS_LABELS = {
     "valid": gettext_lazy("Valid"),
     "revoked": gettext_lazy("Revoked"),
+    "suspended": gettext_lazy("Suspended"),
     "expired": gettext_lazy("Expired"),
     "superseded": gettext_lazy("Superseded"),
 }
@@ -291,16 +297,35 @@ def lookup(request: HttpRequest) -> HttpResponse:
 
 # Anonymous visitors get the page whole from the cache (ouc_portal.pagecache) until anything it
 # shows changes (certificates.verify_cache); the lookup is counted either way.
+def wants_credential(request: HttpRequest) -> str | None:
+    """The JSON type the client prefers to a page, if it does: a credential's ``id`` is this URL,
+    and a verifier dereferencing it asks for JSON-LD. A browser (``text/html`` first) and a
+    client that states no preference (``*/*``) get the page."""
+    preferred = request.get_preferred_type(["text/html", *CREDENTIAL_TYPES])
+    return preferred if preferred in CREDENTIAL_TYPES else None
+
+
+# Anonymous visitors get the page whole from the cache (ouc_portal.pagecache) until anything it
+# shows changes (certificates.verify_cache); the lookup is counted either way. The cache key
+# carries the Accept header: the same URL answers the page or the signed credential.
 @public_page(VERIFY_PAGE)
 @require_safe
 @never_cache
+@vary_on_headers("Accept")
 def page(request: HttpRequest, code: str) -> HttpResponse:
     wait = lookup_limited(request)
     if wait:
         return _too_many(request, wait)
-    verification = find(code)
+    as_json = wants_credential(request)
+    verification = find(code, with_credential=bool(as_json))
     if verification is None:
         return _not_found(request)
+    if as_json:
+        response = HttpResponse(
+            json.dumps(verification.credential, ensure_ascii=False, indent=2), content_type=f"{as_json}; charset=utf-8"
+        )
+        response["Access-Control-Allow-Origin"] = "*"
+        return _noindex(response)
     return _noindex(render(request, "certificates/verify/page.html", {"v": verification}))
 
 
@@ -343,12 +368,26 @@ def issuer(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
-def status_list(request: HttpRequest, list_number: int) -> HttpResponse:
-    """A signed Bitstring Status List (revocation). Built from the database on every request, so a
-    revocation shows at once; only the signature is cached, keyed by the list's content."""
-    if list_number > builders.last_status_list():
-        raise Http404
-    signed = builders.status_list_credential(list_number)
+def achievement(request: HttpRequest, path: str) -> HttpResponse:
+    """An achievement a credential names, by its id: the OB 3.0 Achievement in JSON-LD."""
+    try:
+        document = builders.achievement_document(path)
+    except LookupError:
+        raise Http404 from None
+    return _json_ld(document, cache_control="public, max-age=300")
+
+
+@require_safe
+def issuer_key(request: HttpRequest, slug: str, version: int) -> HttpResponse:
+    """One issuer key, the Multikey a proof's ``verificationMethod`` names, fetched as it is."""
+    try:
+        document = builders.key_document(slug, version)
+    except LookupError:
+        raise Http404 from None
+    return _json_ld(document, cache_control="public, max-age=300")
+
+
+def _signed_list(request: HttpRequest, signed: dict) -> HttpResponse:
     etag = f'"{builders.status_list_etag(signed)}"'
     if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
         response = HttpResponse(status=304)
@@ -358,3 +397,27 @@ def status_list(request: HttpRequest, list_number: int) -> HttpResponse:
     response = _json_ld(signed, cache_control="public, no-cache")
     response["ETag"] = etag
     return response
+
+
+@require_safe
+def status_list(request: HttpRequest, list_number: int) -> HttpResponse:
+    """The shared revocation list of before issue 17, kept for the credentials that name it.
+    Built from the database on every request, so a revocation shows at once; only the signature
+    is cached, keyed by the list's content."""
+    if list_number > builders.last_status_list():
+        raise Http404
+    return _signed_list(request, builders.status_list_credential(list_number))
+
+
+@require_safe
+def issuer_status_list(request: HttpRequest, slug: str, purpose: str, list_number: int) -> HttpResponse:
+    """An issuer's own signed Bitstring Status List (revocation or suspension), built like the above."""
+    if purpose not in builders.STATUS_PURPOSES or not builders.issuer_exists(slug):
+        raise Http404
+    if list_number > builders.last_issuer_status_list(slug):
+        raise Http404
+    try:
+        signed = builders.issuer_status_list_credential(slug, purpose, list_number)
+    except builders.issuer_keys.NoIssuerKey:
+        raise Http404 from None  # it has signed nothing, so no credential names this list
+    return _signed_list(request, signed)

@@ -28,7 +28,7 @@ def test_a_new_key_is_a_seed_the_portal_accepts_and_its_public_key(settings, mon
     # The same public key from the seed on standard input, and from the settings once configured.
     assert run("public", "--stdin", stdin=seed + "\n", monkeypatch=monkeypatch).strip() == public
     settings.CREDENTIAL_SIGNING_KEY = seed
-    assert run("public").strip() == public == builders.known_public_keys()[0]
+    assert run("public").strip() == public == builders.legacy_public_keys()[0]
 
 
 @pytest.mark.parametrize("bad", ["", "not a key", "ab" * 31, "z" + "1" * 10])

@@ -13,6 +13,7 @@ import copy
 import datetime
 import gzip
 import hashlib
+import io
 import json
 import socket
 import sys
@@ -23,14 +24,15 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from django.core.management import call_command
 from django.utils import timezone
 from jsonschema.validators import validator_for
 
 from certificates import services
-from certificates.credentials import builders, dataintegrity, validation
+from certificates.credentials import builders, dataintegrity, issuer_keys, validation
 from certificates.errors import CredentialInvalid
 from certificates.links import verify_url
-from certificates.models import STATUS_LIST_SIZE, Certificate, Transcript
+from certificates.models import STATUS_LIST_SIZE, Certificate, IssuerKey, Transcript
 from enrolment.models import Enrolment, EnrolmentStatus
 from tests import factories
 
@@ -40,6 +42,13 @@ SCHEMA_SOURCES = {
     "ob_v3p0_profile_schema.json": "1edtech-ob3/ob_v3p0_profile_schema.json",
     "clr_v2p0_clrcredential_schema.json": "1edtech-clr2/clr_v2p0_clrcredential_schema.json",
 }
+
+STRICT_OB3_SCHEMA = "1edtech-ob3/ob_v3p0_achievementcredential_schema.educredentials-copy.json"
+
+
+def issuer_public_key(slug: str) -> str:
+    """The public key ``slug`` signs with now."""
+    return issuer_keys.signing_key(slug)[0].public_key_multibase
 
 
 # -- helpers shared with test_verify.py ----------------------------------------------------------
@@ -66,14 +75,16 @@ def stub_pdf(monkeypatch) -> None:
 
 
 def approved_request(cast, *, learner=None, **type_fields):
-    cert_type = factories.CertificateTypeFactory(school=cast.school, association=cast.association, **type_fields)
+    type_fields = {"school": cast.school, "association": cast.association, **type_fields}
+    cert_type = factories.CertificateTypeFactory(**type_fields)
     request = factories.completed_request(learner=learner or cast.learner.learner, cert_type=cert_type)
     return services.request_approve(request=request, reviewer=cast.reviewer)
 
 
 def issue(cast, capture, *, learner=None, **type_fields) -> Certificate:
     """Approve a completed request; the issuing task runs (eagerly) once the approval commits."""
-    cert_type = factories.CertificateTypeFactory(school=cast.school, association=cast.association, **type_fields)
+    type_fields = {"school": cast.school, "association": cast.association, **type_fields}
+    cert_type = factories.CertificateTypeFactory(**type_fields)
     request = factories.completed_request(learner=learner or cast.learner.learner, cert_type=cert_type)
     with capture(execute=True):
         services.request_approve(request=request, reviewer=cast.reviewer)
@@ -219,22 +230,25 @@ def test_an_issued_certificate_carries_a_valid_signed_open_badge(cast, eager, dj
     assert approved_on in approval["description"]
     assert certificate.request.type.programme.code in enrolment["name"]
 
-    # Revocation status points into the right list.
+    # Revocation status points into the school's own revocation list.
     status = credential["credentialStatus"]
+    list_url = builders.issuer_status_list_url("mechanical", "revocation", certificate.status_index // STATUS_LIST_SIZE)
+    assert certificate.status_issuer == "mechanical"
     assert status == {
-        "id": f"{builders.status_list_url(certificate.status_index // STATUS_LIST_SIZE)}#{certificate.status_index}",
+        "id": f"{list_url}#{certificate.status_index}",
         "type": "BitstringStatusListEntry",
         "statusPurpose": "revocation",
         "statusListIndex": str(certificate.status_index),
-        "statusListCredential": builders.status_list_url(certificate.status_index // STATUS_LIST_SIZE),
+        "statusListCredential": list_url,
     }
 
     # Schema-valid (both copies), signed, and the proof verifies.
     validation.validate(credential, validation.ACHIEVEMENT_CREDENTIAL)
     assert_schema_valid(credential, SCHEMA_SOURCES["ob_v3p0_achievementcredential_schema.json"])
-    proof = credential["proof"]
+    assert_schema_valid(credential, STRICT_OB3_SCHEMA)
+    [proof] = credential["proof"]  # an array, as the strict schema wants
     assert proof["type"] == "DataIntegrityProof" and proof["cryptosuite"] == "eddsa-rdfc-2022"
-    assert proof["verificationMethod"] == f"{builders.issuer_url('mechanical')}#{builders.known_public_keys()[0]}"
+    assert proof["verificationMethod"] == builders.key_url("mechanical", 1)
     assert builders.verify_credential(credential)
     # Stored as plain JSON, byte for byte what was signed.
     assert json.loads(json.dumps(credential)) == credential
@@ -254,8 +268,8 @@ def test_changing_one_character_breaks_the_proof(cast, eager, django_capture_on_
         document["credentialSubject"]["name"] = name[:-1] + ("9" if name[-1] != "9" else "8")
 
     def reproof(document):
-        value = document["proof"]["proofValue"]
-        document["proof"]["proofValue"] = value[:10] + ("A" if value[10] != "A" else "B") + value[11:]
+        value = document["proof"][0]["proofValue"]
+        document["proof"][0]["proofValue"] = value[:10] + ("A" if value[10] != "A" else "B") + value[11:]
 
     def reindex(document):
         document["credentialStatus"]["statusListIndex"] = str(int(document["credentialStatus"]["statusListIndex"]) + 1)
@@ -265,7 +279,7 @@ def test_changing_one_character_breaks_the_proof(cast, eager, django_capture_on_
 
     for change in (rename, reproof, reindex, postpone):
         assert not builders.verify_credential(tampered(change)), change.__name__
-        assert not dataintegrity.verify(tampered(change), public_key=builders.known_public_keys()[0]), change.__name__
+        assert not dataintegrity.verify(tampered(change), public_key=issuer_public_key("mechanical")), change.__name__
 
 
 @pytest.mark.parametrize(
@@ -319,7 +333,7 @@ def test_a_credential_that_fails_a_check_is_refused(cast, monkeypatch):
 
     # Signed with a key the portal does not publish: the self-check refuses it.
     with monkeypatch.context() as m:
-        m.setattr(builders, "known_public_keys", lambda: ["z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwi"])
+        m.setattr(builders, "_trusted_key", lambda *a, **k: "z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwi")
         with pytest.raises(CredentialInvalid, match="does not verify"):
             builders.certificate_credential(certificate)
 
@@ -356,7 +370,7 @@ def test_the_issuer_profile_holds_the_key_that_verifies_the_credential(cast, eag
     profile = builders.issuer_profile("mechanical")
     assert profile["id"] == credential["issuer"]["id"]
     assert profile["type"] == ["Profile"] and profile["name"] == "School of Mechanical Industry"
-    method = next(m for m in profile["verificationMethod"] if m["id"] == credential["proof"]["verificationMethod"])
+    method = next(m for m in profile["verificationMethod"] if m["id"] == credential["proof"][0]["verificationMethod"])
     assert method["type"] == "Multikey" and method["controller"] == profile["id"]
     assert method["id"] in profile["assertionMethod"]
     assert dataintegrity.verify(credential, public_key=method["publicKeyMultibase"])
@@ -385,36 +399,86 @@ def test_a_credential_signed_by_an_unknown_key_or_for_another_issuer_does_not_ve
     unsigned = {k: v for k, v in credential.items() if k != "proof"}
     stranger = Ed25519PrivateKey.generate()
     stranger_key = dataintegrity.public_key_to_multibase(stranger.public_key())
-    forged = dataintegrity.sign(
-        unsigned, private_key=stranger, verification_method=f"{credential['issuer']['id']}#{stranger_key}",
+    for method in (f"{credential['issuer']['id']}#{stranger_key}", builders.key_url("mechanical", 1)):
+        forged = dataintegrity.sign(
+            unsigned, private_key=stranger, verification_method=method, created="2026-01-01T00:00:00Z"
+        )
+        assert dataintegrity.verify(forged, public_key=stranger_key)  # a valid signature…
+        assert not builders.verify_credential(forged), method  # …by a key the portal never published
+
+    # Another issuer's key, valid as it is, does not verify a credential of this one.
+    issuer_keys.signing_key("coal")
+    other_issuer = copy.deepcopy(credential)
+    other_issuer["proof"][0]["verificationMethod"] = builders.key_url("coal", 1)
+    assert not builders.verify_credential(other_issuer)
+    coal_signed = builders._sign(unsigned, slug="coal", now=timezone.now())
+    assert dataintegrity.verify(coal_signed, public_key=issuer_public_key("coal"))
+    assert not builders.verify_credential(coal_signed)
+
+
+def test_credentials_signed_before_a_key_rotation_keep_verifying(cast, client):
+    old_credential = builders.certificate_credential(allocated(cast))
+    old_key = IssuerKey.objects.get(issuer="mechanical", version=1)
+
+    call_command("credential_key", "rotate", "mechanical", stdout=io.StringIO())
+    new_credential = builders.certificate_credential(allocated(cast))
+    assert new_credential["proof"][0]["verificationMethod"] == builders.key_url("mechanical", 2)
+    assert builders.verify_credential(old_credential) and builders.verify_credential(new_credential)
+    # The old key stays published, not revoked: a plain verifier still resolves it.
+    old_document = client.get(old_credential["proof"][0]["verificationMethod"]).json()
+    assert old_document["publicKeyMultibase"] == old_key.public_key_multibase and "revoked" not in old_document
+    profile = builders.issuer_profile("mechanical")
+    assert profile["assertionMethod"] == [builders.key_url("mechanical", 1), builders.key_url("mechanical", 2)]
+    assert dataintegrity.verify(old_credential, public_key=old_document["publicKeyMultibase"])
+
+    # A compromised key is published as revoked and verifies nothing any more.
+    issuer_keys.issuer_key_revoke(issuer="mechanical", version=1)
+    assert not builders.verify_credential(old_credential) and builders.verify_credential(new_credential)
+    assert "revoked" in client.get(builders.key_url("mechanical", 1)).json()
+    assert builders.key_url("mechanical", 1) not in builders.issuer_profile("mechanical")["assertionMethod"]
+
+
+def test_a_changed_master_key_keeps_old_keys_verifying_and_signs_only_after_rotating(cast, settings):
+    old_credential = builders.certificate_credential(allocated(cast))
+    settings.CREDENTIAL_SIGNING_KEY = _seed_hex(Ed25519PrivateKey.generate())
+    assert builders.verify_credential(old_credential)  # the public key is stored, not re-derived
+    with pytest.raises(CredentialInvalid, match="rotate"):
+        builders.certificate_credential(allocated(cast))
+    call_command("credential_key", "rotate", "--all", stdout=io.StringIO())
+    new_credential = builders.certificate_credential(allocated(cast))
+    assert new_credential["proof"][0]["verificationMethod"] == builders.key_url("mechanical", 2)
+    assert builders.verify_credential(new_credential) and builders.verify_credential(old_credential)
+
+
+def test_two_schools_sign_with_different_keys_derived_from_one_master(cast):
+    mechanical = builders.certificate_credential(allocated(cast))
+    other_school = factories.IndustrySchoolFactory()
+    coal = builders.certificate_credential(allocated(cast, school=other_school))
+    methods = {mechanical["proof"][0]["verificationMethod"], coal["proof"][0]["verificationMethod"]}
+    assert methods == {builders.key_url("mechanical", 1), builders.key_url(other_school.slug, 1)}
+    assert issuer_public_key("mechanical") != issuer_public_key(other_school.slug)
+    assert not dataintegrity.verify(coal, public_key=issuer_public_key("mechanical"))
+    master = builders.legacy_public_keys()[0]
+    assert master not in {issuer_public_key("mechanical"), issuer_public_key(other_school.slug)}
+
+
+def test_credentials_signed_with_the_shared_key_before_issue_17_keep_verifying(cast):
+    """Stored credentials cannot change: the old shape (one proof object, ``<profile>#<key>``
+    signed by the master key) still verifies, and its key stays listed on the profile."""
+    certificate = allocated(cast)
+    unsigned = {k: v for k, v in builders.certificate_credential(certificate).items() if k != "proof"}
+    master, master_public = builders._master_key()
+    legacy = dataintegrity.sign(
+        unsigned, private_key=master, verification_method=f"{builders.issuer_url('mechanical')}#{master_public}",
         created="2026-01-01T00:00:00Z",
     )
-    assert dataintegrity.verify(forged, public_key=stranger_key)  # a valid signature…
-    assert not builders.verify_credential(forged)  # …by a key the portal never published
-
-    other_issuer = copy.deepcopy(credential)
-    other_issuer["proof"]["verificationMethod"] = credential["proof"]["verificationMethod"].replace(
-        "/mechanical/", "/coal/"
-    )
-    assert not builders.verify_credential(other_issuer)
-
-
-def test_credentials_signed_before_a_key_rotation_keep_verifying(cast, settings):
-    old, new = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
-    settings.CREDENTIAL_SIGNING_KEY = _seed_hex(old)
-    old_credential = builders.certificate_credential(allocated(cast))
-    old_public = builders.known_public_keys()[0]
-
-    settings.CREDENTIAL_SIGNING_KEY = _seed_hex(new)
-    assert not builders.verify_credential(old_credential)  # retired keys are listed on purpose
-    settings.CREDENTIAL_RETIRED_PUBLIC_KEYS = [old_public]
-    assert builders.verify_credential(old_credential)
-    new_public = builders.known_public_keys()[0]
-    assert new_public != old_public
-    profile = builders.issuer_profile("mechanical")
-    assert [m["publicKeyMultibase"] for m in profile["verificationMethod"]] == [new_public, old_public]
-    new_credential = builders.certificate_credential(allocated(cast))
-    assert new_credential["proof"]["verificationMethod"].endswith("#" + new_public)
+    assert builders.verify_credential(legacy)
+    assert f"{builders.issuer_url('mechanical')}#{master_public}" not in builders.issuer_profile("mechanical")["assertionMethod"]
+    Certificate.objects.filter(pk=certificate.pk).update(credential=legacy, status_issuer="")
+    assert f"{builders.issuer_url('mechanical')}#{master_public}" in builders.issuer_profile("mechanical")["assertionMethod"]
+    # The shared key is trusted only in that old shape, never as a new-style proof.
+    array = {**legacy, "proof": [legacy["proof"]]}
+    assert not builders.verify_credential(array)
 
 
 # -- transcripts ---------------------------------------------------------------------------------
@@ -476,7 +540,7 @@ def test_a_transcript_of_an_empty_record_still_satisfies_clr(cast, eager, django
     assert builders.verify_credential(transcript.credential)
 
 
-def test_a_conversion_and_a_transfer_carry_their_rule_and_ledger_entries(world, accredited, eager,
+def test_a_conversion_and_a_transfer_carry_their_rule_and_ledger_entries(world, accredited, eager, client,
                                                                           django_capture_on_commit_callbacks):
     from decimal import Decimal
 
@@ -507,6 +571,12 @@ def test_a_conversion_and_a_transfer_carry_their_rule_and_ledger_entries(world, 
     for line in (converted, moved):
         validation.validate(line, validation.ACHIEVEMENT_CREDENTIAL)
         assert builders.verify_credential(line)
+
+    # Every achievement of every line, the course and the requirement group included, resolves.
+    from tests.certificates.test_resolvable_ids import assert_achievement_resolves
+
+    for line in nested:
+        assert_achievement_resolves(client, line["credentialSubject"]["achievement"])
 
 
 # -- the revocation status list ------------------------------------------------------------------
@@ -542,10 +612,12 @@ def test_the_status_list_sets_the_bit_of_a_revoked_certificate_only(cast, eager,
     transcript = build_transcript(cast.learner.learner, django_capture_on_commit_callbacks)
     services.certificate_revoke(certificate=revoked, actor=cast.reviewer, reason="Issued in error")
 
-    with django_assert_max_num_queries(1):
-        status_list = builders.status_list_credential(0)
+    status_list = builders.issuer_status_list_credential("mechanical", "revocation", 0)
+    with django_assert_max_num_queries(2):  # the signing key and the revoked positions: the signature is cached
+        assert builders.issuer_status_list_credential("mechanical", "revocation", 0) == status_list
     assert status_list["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
     assert status_list["id"] == revoked.credential["credentialStatus"]["statusListCredential"]
+    assert status_list["issuer"] == revoked.credential["issuer"]["id"]  # the list's issuer is the credential's
     subject = status_list["credentialSubject"]
     assert subject["type"] == "BitstringStatusList" and subject["statusPurpose"] == "revocation"
     assert builders.verify_credential(status_list)
@@ -554,22 +626,25 @@ def test_the_status_list_sets_the_bit_of_a_revoked_certificate_only(cast, eager,
     assert len(bits) * 8 == STATUS_LIST_SIZE
     assert spec_bit(bits, revoked.status_index) == 1
     assert spec_bit(bits, kept.status_index) == 0
-    assert spec_bit(bits, transcript.status_index) == 0
     assert sum(bin(b).count("1") for b in bits) == 1
     for certificate, expected in ((revoked, "revoked"), (kept, "valid")):
         entry = certificate.credential["credentialStatus"]
         assert builders.status_of(status_list, entry["statusListIndex"])["status"] == expected
+    # The transcript is the credit bank's, in its own lists: nothing of it is on the school's.
+    assert transcript.status_issuer == "credit-bank"
+    assert transcript.credential["credentialStatus"]["statusListCredential"].startswith(builders.issuer_url("credit-bank"))
 
     # A second revocation shows in the very next list (no stale cache), signed anew.
     services.certificate_revoke(certificate=kept, actor=cast.reviewer, reason="Fraud")
-    again = builders.status_list_credential(0)
+    again = builders.issuer_status_list_credential("mechanical", "revocation", 0)
     assert spec_bit(spec_decode(again["credentialSubject"]["encodedList"]), kept.status_index) == 1
-    assert again["proof"]["proofValue"] != status_list["proof"]["proofValue"]
-    assert builders.status_list_credential(0) == again  # unchanged list: the cached signature
+    assert again["proof"][0]["proofValue"] != status_list["proof"][0]["proofValue"]
+    assert builders.issuer_status_list_credential("mechanical", "revocation", 0) == again  # the cached signature
 
 
 def test_a_tampered_status_list_does_not_verify(cast):
-    status_list = builders.status_list_credential(0)
+    issuer_keys.signing_key("mechanical")  # a GET never makes an issuer's first key
+    status_list = builders.issuer_status_list_credential("mechanical", "suspension", 0)
     tampered = copy.deepcopy(status_list)
     tampered["credentialSubject"]["encodedList"] = builders.encode_status_list([5])
     assert builders.verify_credential(status_list) and not builders.verify_credential(tampered)
@@ -577,7 +652,7 @@ def test_a_tampered_status_list_does_not_verify(cast):
 
 def test_dates_in_credentials_are_rfc3339_with_zone(cast):
     credential = builders.certificate_credential(allocated(cast))
-    for value in (credential["validFrom"], credential["awardedDate"], credential["proof"]["created"]):
+    for value in (credential["validFrom"], credential["awardedDate"], credential["proof"][0]["created"]):
         parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
         assert parsed.tzinfo is not None
 

@@ -177,19 +177,21 @@ def test_the_issuer_profile_serves_the_key_that_verifies(client, certificate):
     profile = json.loads(response.content)
     assert profile["id"] == credential["issuer"]["id"]
     keys = {m["id"]: m["publicKeyMultibase"] for m in profile["verificationMethod"]}
-    key = keys[credential["proof"]["verificationMethod"]]
+    key = keys[credential["proof"][0]["verificationMethod"]]
     assert dataintegrity.verify(credential, public_key=key)
     assert client.get(reverse("verify:issuer", args=["credit-bank"])).status_code == 200
     assert client.get(reverse("verify:issuer", args=["nobody"])).status_code == 404
 
 
 def test_the_status_list_shows_a_revocation_at_once(client, cast, certificate, django_assert_max_num_queries):
-    url = reverse("verify:status_list", args=[0])
-    with django_assert_max_num_queries(2):
+    url = certificate.credential["credentialStatus"]["statusListCredential"]
+    assert url == builders.issuer_status_list_url("mechanical", "revocation", 0)
+    client.get(url)  # the first request signs; later ones find the signature cached
+    with django_assert_max_num_queries(5):  # the school, the counter, the key, the positions
         before = client.get(url)
     assert before.status_code == 200 and before["Content-Type"].startswith("application/ld+json")
     listed = json.loads(before.content)
-    assert listed["id"] == certificate.credential["credentialStatus"]["statusListCredential"]
+    assert listed["id"] == url and listed["issuer"] == certificate.credential["issuer"]["id"]
     assert spec_bit(spec_decode(listed["credentialSubject"]["encodedList"]), certificate.status_index) == 0
     assert client.get(url, HTTP_IF_NONE_MATCH=before["ETag"]).status_code == 304
 
@@ -199,7 +201,22 @@ def test_the_status_list_shows_a_revocation_at_once(client, cast, certificate, d
     revoked = json.loads(after.content)
     assert spec_bit(spec_decode(revoked["credentialSubject"]["encodedList"]), certificate.status_index) == 1
     assert builders.verify_credential(revoked)
-    assert client.get(reverse("verify:status_list", args=[7])).status_code == 404  # no such list yet
+    for slug, purpose, number in (("mechanical", "revocation", 7), ("mechanical", "expiry", 0), ("nobody", "revocation", 0)):
+        assert client.get(reverse("verify:issuer_status_list", args=[slug, purpose, number])).status_code == 404
+
+
+def test_the_shared_list_of_before_issue_17_stays_published_for_what_names_it(client, cast, certificate):
+    """A certificate signed before issue 17 names ``/credentials/status/<n>/`` (issued by ouc):
+    that list is still served, signed by ouc's own key, and shows its revocations."""
+    Certificate.objects.filter(pk=certificate.pk).update(status_issuer="", status_index=5)
+    url = reverse("verify:status_list", args=[0])
+    listed = client.get(url).json()
+    assert listed["issuer"] == builders.issuer_url("ouc") and builders.verify_credential(listed)
+    assert spec_bit(spec_decode(listed["credentialSubject"]["encodedList"]), 5) == 0
+    certificate.refresh_from_db()
+    services.certificate_revoke(certificate=certificate, actor=cast.reviewer, reason="Issued in error")
+    listed = client.get(url).json()
+    assert spec_bit(spec_decode(listed["credentialSubject"]["encodedList"]), 5) == 1
 
 
 # -- rate limit ----------------------------------------------------------------------------------
@@ -242,3 +259,4 @@ def test_lookups_are_rate_limited_unknown_codes_included(client, settings, certi
     # Issuer profiles and status lists are not lookups of a code.
     assert client.get(reverse("verify:issuer", args=["mechanical"])).status_code == 200
     assert client.get(reverse("verify:status_list", args=[0])).status_code == 200
+    assert client.get(certificate.credential["credentialStatus"]["statusListCredential"]).status_code == 200

@@ -199,7 +199,7 @@ def test_web_env_example_with_a_secret_key_is_well_formed() -> None:
 def test_web_env_example_behind_tls_passes_the_deploy_checks() -> None:
     # What web.env.example tells production to do: drop the plain-HTTP trial lines.
     env = example_env(
-        SECRET_KEY=secrets.token_urlsafe(50), SECURE_PROXY_SSL_HEADER="true", CREDENTIAL_SIGNING_KEY=secrets.token_hex(32)
+        SECRET_KEY=secrets.token_urlsafe(50), SECURE_PROXY_SSL_HEADER="true", SITE_URL="https://portal.example", CREDENTIAL_SIGNING_KEY=secrets.token_hex(32)
     )
     for key in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
                 "SECURE_HSTS_SECONDS"):  # fmt: skip

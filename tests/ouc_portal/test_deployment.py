@@ -208,7 +208,7 @@ def test_the_production_example_with_s3_passes_the_deploy_checks() -> None:
     env = read_env_file(REPO_ROOT / "deploy/web.env.example")
     env.update(
         S3, SECRET_KEY=secrets.token_urlsafe(50), CREDENTIAL_SIGNING_KEY=secrets.token_hex(32),
-        SECURE_PROXY_SSL_HEADER="true",
+        SECURE_PROXY_SSL_HEADER="true", SITE_URL="https://portal.example",
     )  # fmt: skip
     for key in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
                 "SECURE_HSTS_SECONDS"):  # fmt: skip
