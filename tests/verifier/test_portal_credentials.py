@@ -21,21 +21,11 @@ from tests.verifier.harness import (
     verify_with_standard_verifier,
 )
 
-# What the standard verifier says of the portal's credentials today. The proof's
-# verificationMethod is "<issuer profile URL>#<key>"; dereferencing it (the document at the URL,
-# the fragment not followed) gives the issuer's Profile, not a Multikey, so no key can be made of
-# it. Behind that error is a second one, hidden today because the status check runs only after
-# the proof verifies: a loader that followed the fragment to the Multikey (given the multikey
-# context) then says "Issuers of the status list credential and verifiable credential do not
-# match." (the status list is the university's, the certificate the school's). Another engineer is
-# changing the portal's keys, status lists and credential ids; once that lands, these tests pass
-# and the integrator removes the marks.
-PORTAL_TODAY = (
-    'the proof\'s verificationMethod dereferences to the issuer Profile, not a Multikey: '
-    '"Unsupported key type "Profile"."'
-)
-# Only a failed assertion is the expected failure: a verifier that cannot run still fails the test.
-portal_fix_pending = pytest.mark.xfail(strict=True, raises=AssertionError, reason=PORTAL_TODAY)
+# Until issue 17 the verifier refused every one of these: the proof's verificationMethod was
+# "<issuer profile URL>#<key>", which dereferences to the issuer's Profile, not a Multikey
+# ("Unsupported key type "Profile"."), and behind that the status list was the university's while
+# the certificate was the school's ("Issuers of the status list credential and verifiable
+# credential do not match."). Each issuer now has its own key at its own URL and its own lists.
 
 
 @pytest.fixture
@@ -74,7 +64,6 @@ def fetched_credential(portal, certificate: Certificate) -> dict:
     return document
 
 
-@portal_fix_pending
 def test_an_issued_certificate_verifies_with_the_standard_verifier(portal, cast):
     credential = fetched_credential(portal, issue_certificate(cast))
     assert credential["credentialStatus"]["statusListCredential"].startswith(portal.url)
@@ -88,7 +77,6 @@ def test_an_issued_certificate_verifies_with_the_standard_verifier(portal, cast)
     ]
 
 
-@portal_fix_pending
 def test_a_revoked_certificate_is_seen_revoked_by_the_standard_verifier(portal, cast):
     certificate = issue_certificate(cast)
     credential = fetched_credential(portal, certificate)
@@ -104,7 +92,6 @@ def test_a_revoked_certificate_is_seen_revoked_by_the_standard_verifier(portal, 
     assert after.status_set("revocation"), after.explain()
 
 
-@portal_fix_pending
 def test_the_status_list_verifies_with_the_standard_verifier(portal, cast):
     credential = fetched_credential(portal, issue_certificate(cast))
     url = credential["credentialStatus"]["statusListCredential"]
@@ -132,7 +119,6 @@ def fetched_transcript(portal, transcript) -> dict:
     return document
 
 
-@portal_fix_pending
 def test_a_transcript_and_every_credential_in_it_verify_with_the_standard_verifier(portal, world, accredited, cast):
     certificate = issue_certificate(cast)
     credential = fetched_transcript(portal, build_transcript(world.learner))
@@ -149,7 +135,6 @@ def test_a_transcript_and_every_credential_in_it_verify_with_the_standard_verifi
     assert not result.status_set("revocation")
 
 
-@portal_fix_pending
 def test_a_superseded_transcript_is_seen_superseded_by_the_standard_verifier(portal, cast):
     learner = cast.learner.learner
     older = build_transcript(learner)
