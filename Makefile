@@ -31,7 +31,10 @@ lock: install
 		--output-file requirements-dev.txt pyproject.toml
 
 # make run always uses the embedded stack: SQLite and eager Celery, whatever the shell exports.
-RUN_ENV := DATABASE_URL= REDIS_URL=
+# The links in e-mails and every id signed into a credential start with SITE_URL: by default the
+# address make run serves (HOST and PORT), so `make run PORT=8011` signs 8011, not 8000.
+SITE_URL ?= http://$(HOST):$(PORT)
+RUN_ENV := DATABASE_URL= REDIS_URL= SITE_URL=$(SITE_URL)
 
 migrate: install
 	$(RUN_ENV) $(PY) manage.py migrate --noinput

@@ -334,3 +334,15 @@ def test_setting_up_an_app_counts_as_the_session_s_second_factor(cast):
     assert client.get(reverse("creditbank:home")).status_code == 200
     records = client.session[AUTHENTICATION_METHODS_SESSION_KEY]
     assert [r["method"] for r in records][-1] == "mfa" and time.time() - records[-1]["at"] < 60
+
+
+def test_the_code_prompt_offers_no_way_round_the_code(cast):
+    """allauth's page offers the password or an e-mailed code instead; neither stands in for the
+    code here, so offering them only sent people round in a circle (found from outside)."""
+    user = staff_member(cast, "reviewer")
+    client = Client(**EN)
+    password_only_login(client, user)
+    html = client.get(reverse("mfa_reauthenticate") + "?next=/review/").content.decode()
+    assert 'name="code"' in html and 'inputmode="numeric"' in html
+    assert reverse("account_reauthenticate") not in html
+    assert "/accounts/reauthenticate/code/" not in html

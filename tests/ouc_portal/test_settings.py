@@ -104,6 +104,7 @@ def test_deploy_checks_pass_with_production_settings() -> None:
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(48)[:64],
         ALLOWED_HOSTS="portal.example",
+        SITE_URL="https://portal.example",
         CREDENTIAL_SIGNING_KEY=secrets.token_hex(32),
     )
     result = run_python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
