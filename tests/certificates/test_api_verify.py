@@ -15,13 +15,10 @@ from certificates import services
 from certificates.credentials import builders
 from certificates.links import absolute
 from certificates.models import Certificate, Transcript
-from tests.certificates.test_credentials import build_transcript, issue, stub_pdf
+from tests.certificates.test_credentials import build_transcript, issue
 
-
-@pytest.fixture(autouse=True)
-def quick_pdf(monkeypatch, settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    stub_pdf(monkeypatch)
+# The PDF renderer is a stub here (tests/certificates/conftest.py): these tests never read its pages.
+pytestmark = pytest.mark.usefixtures("quick_pdf")
 
 
 @pytest.fixture

@@ -54,11 +54,8 @@ def issuer_public_key(slug: str) -> str:
 # -- helpers shared with test_verify.py ----------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def quick_pdf(monkeypatch, settings, tmp_path):
-    """The PDF renderer (another module) replaced by a stub; files go to a temporary media root."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    stub_pdf(monkeypatch)
+# The PDF renderer is a stub here (tests/certificates/conftest.py): these tests never read its pages.
+pytestmark = pytest.mark.usefixtures("quick_pdf")
 
 
 def stub_pdf(monkeypatch) -> None:

@@ -18,15 +18,13 @@ from django.core.management import CommandError, call_command
 from certificates.credentials import builders, dataintegrity, issuer_keys
 from certificates.models import IssuerKey
 from tests import factories
-from tests.certificates.test_credentials import allocated, build_transcript, issue, stub_pdf
+from tests.certificates.test_credentials import allocated, build_transcript, issue
 
 SEC = "https://w3id.org/security#"
 
 
-@pytest.fixture(autouse=True)
-def quick_pdf(monkeypatch, settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    stub_pdf(monkeypatch)
+# The PDF renderer is a stub here (tests/certificates/conftest.py): these tests never read its pages.
+pytestmark = pytest.mark.usefixtures("quick_pdf")
 
 
 def fetch(client, url: str, accept: str = "application/ld+json") -> dict:

@@ -17,16 +17,13 @@ from tests.certificates.test_credentials import (
     assert_schema_valid,
     build_transcript,
     issue,
-    stub_pdf,
 )
 
 JSON_TYPES = ["application/ld+json", "application/vc+ld+json", "application/json"]
 
 
-@pytest.fixture(autouse=True)
-def quick_pdf(monkeypatch, settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    stub_pdf(monkeypatch)
+# The PDF renderer is a stub here (tests/certificates/conftest.py): these tests never read its pages.
+pytestmark = pytest.mark.usefixtures("quick_pdf")
 
 
 def get(client, url: str, accept: str):

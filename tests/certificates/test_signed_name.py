@@ -26,17 +26,12 @@ from certificates.credentials import builders
 from certificates.models import Certificate, Transcript
 from certificates.verify_cache import verify_version
 from ouc_portal.pagecache import MARK
-from tests.certificates.test_credentials import build_transcript, issue, stub_pdf
+from tests.certificates.test_credentials import build_transcript, issue
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_pdf")]
 
 SIGNED = "王签发"
 RENAMED = "RENAMED-Holder-Marker"
-
-
-@pytest.fixture(autouse=True)
-def quick_pdf(monkeypatch):
-    stub_pdf(monkeypatch)
 
 
 @pytest.fixture

@@ -23,14 +23,10 @@ from tests.certificates.test_credentials import (
     issue,
     spec_bit,
     spec_decode,
-    stub_pdf,
 )
 
-
-@pytest.fixture(autouse=True)
-def quick_pdf(monkeypatch, settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    stub_pdf(monkeypatch)
+# The PDF renderer is a stub here (tests/certificates/conftest.py): these tests never read its pages.
+pytestmark = pytest.mark.usefixtures("quick_pdf")
 
 
 @pytest.fixture
