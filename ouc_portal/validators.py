@@ -250,14 +250,21 @@ def guard_form_numbers(form: forms.BaseForm) -> None:
         elif isinstance(field, forms.IntegerField) and not isinstance(
             field, forms.FloatField | forms.DecimalField
         ):
-            bounds = None
-            if model is not None:
-                try:
-                    bounds = column_range(model._meta.get_field(name))
-                except FieldDoesNotExist:  # an input of the form's own
-                    bounds = None
-            low, high = bounds or DEFAULT_INTEGER_RANGE
+            low, high = _column_or_default_range(model, name)
             _guard_range(field.validators, low, high, label, (field.min_value, field.max_value))
+
+
+def _column_or_default_range(model, name: str | None) -> tuple[int, int]:
+    """The range of ``model``'s column ``name``, or an integer column's for an input of the form's
+    or serializer's own (no model, no such field, or a source through a relation)."""
+    if model is not None and name:
+        try:
+            bounds = column_range(model._meta.get_field(name))
+        except FieldDoesNotExist:
+            bounds = None
+        if bounds is not None:
+            return bounds
+    return DEFAULT_INTEGER_RANGE
 
 
 # --- API serializers ------------------------------------------------------------------------------
@@ -274,14 +281,8 @@ def guard_serializer_field(name: str, field, model=None) -> None:
         guard_serializer_field(name, field.child)
         return
     if isinstance(field, serializers.IntegerField):
-        bounds = None
         source = field.source or name
-        if model is not None and "." not in source:
-            try:
-                bounds = column_range(model._meta.get_field(source))
-            except FieldDoesNotExist:  # an input of the serializer's own
-                bounds = None
-        low, high = bounds or DEFAULT_INTEGER_RANGE
+        low, high = _column_or_default_range(model, None if "." in source else source)
         _guard_range(field.validators, low, high, name, (field.min_value, field.max_value))
         return
     if isinstance(field, serializers.CharField):
